@@ -44,6 +44,7 @@ class FieldSpec:
     sensitive: bool = False
     derived: bool = False
     inputs: tuple[str, ...] = ()
+    set: str = ""
 
     @property
     def quick_replies(self) -> tuple[str, ...]:
@@ -52,8 +53,6 @@ class FieldSpec:
             return self.quick
         if self.type == "bool":
             return ("是", "否", "不清楚")
-        if self.type == "choices":
-            return (*self.choices, "都没有")
         return self.choices
 
 
@@ -88,6 +87,7 @@ def _spec(key: str, raw: dict[str, Any], derived: bool) -> FieldSpec:
         sensitive=bool(raw.get("sensitive", False)),
         derived=derived,
         inputs=tuple(raw.get("from", ())),
+        set=raw.get("set", ""),
     )
 
 
@@ -105,6 +105,10 @@ REGIONS: dict[str, list[str]] = _load_yaml(DATA_DIR / "regions.yaml")["regions"]
 SIZE_STANDARDS: dict[str, Any] = _load_yaml(DATA_DIR / "sme_size_standards.yaml")
 OUTSIDE_XUCHANG = "许昌市外"
 _BY_LABEL = {spec.label: key for key, spec in FIELDS.items()}
+SETS: dict[str, list[str]] = {}
+for _key, _spec_item in FIELDS.items():
+    if _spec_item.set:
+        SETS.setdefault(_spec_item.set, []).append(_key)
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -165,8 +169,6 @@ def _annotation(spec: FieldSpec) -> Any:
         return Optional[date]
     if spec.type == "choice":
         return Optional[Literal[spec.choices]]  # type: ignore[valid-type]
-    if spec.type == "choices":
-        return Optional[list[Literal[spec.choices]]]  # type: ignore[valid-type]
     raise ValueError(f"profile_fields.yaml: {spec.key} has unknown type {spec.type!r}")
 
 
@@ -198,11 +200,6 @@ class _ProfileBase(BaseModel):
     @classmethod
     def _dates(cls, value: Any) -> Any:
         return _coerce_date(value)
-
-    @field_validator(*[k for k, s in FIELDS.items() if s.type == "choices"], mode="after", check_fields=False)
-    @classmethod
-    def _dedupe(cls, value: Any) -> Any:
-        return list(dict.fromkeys(value)) if value is not None else None
 
     @field_validator(*[k for k, s in FIELDS.items() if s.validator == "credit_code"], mode="after", check_fields=False)
     @classmethod
@@ -249,13 +246,38 @@ def _describe_error(err: dict[str, Any]) -> tuple[str, str]:
     return f"{label}：{message.split(' / ')[0]}{got_text}", f"{key}: {message.split(' / ')[-1]}"
 
 
+def _expand_sets(data: dict[Any, Any]) -> dict[Any, Any]:
+    """`certifications: [高新技术企业]` → cert_hightech true and the set's other members false.
+
+    A list names the whole set, so members it leaves out are known to be absent; an explicit member
+    key in the same mapping wins.
+    """
+    for set_name, members in SETS.items():
+        if set_name not in data:
+            continue
+        listed = data.pop(set_name)
+        if isinstance(listed, str):
+            listed = [listed]
+        if not isinstance(listed, list):
+            raise UserError(f"{set_name} 应为列表", f"{set_name} must be a list")
+        labels = {FIELDS[m].label: m for m in members}
+        unknown = [x for x in listed if x not in labels and x not in members]
+        if unknown:
+            raise UserError(f"画像有误：未知资质 {unknown}，可选：{'、'.join(labels)}",
+                            f"invalid profile: unknown {set_name} {unknown}")
+        chosen = {labels.get(x, x) for x in listed}
+        for member in members:
+            data.setdefault(member, member in chosen)
+    return data
+
+
 def validate_profile(data: Any) -> Any:
     """Validate a mapping (English keys or Chinese labels) into a Profile, or raise one bilingual UserError."""
     if isinstance(data, BaseModel):
         data = data.model_dump(exclude_none=True)
     if not isinstance(data, dict):
         raise UserError("企业画像应为 JSON 对象", "the profile must be a JSON object")
-    data = {_BY_LABEL.get(k, k) if isinstance(k, str) else k: v for k, v in data.items()}
+    data = _expand_sets({_BY_LABEL.get(k, k) if isinstance(k, str) else k: v for k, v in data.items()})
     try:
         return Profile(**data)
     except ValidationError as exc:
@@ -292,8 +314,6 @@ def format_value(key: str, value: Any) -> str:
     if isinstance(value, (int, float)):
         unit = spec.unit if spec else ""
         return f"{format_number(value)}{unit}"
-    if isinstance(value, (list, tuple)):
-        return "、".join(map(str, value)) if value else "无"
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
