@@ -127,7 +127,7 @@ def credit_code_ok(code: str) -> bool:
 
 _TRUE = {"是", "有", "对", "已", "参加", "已参加", "yes", "y", "true", "1"}
 _FALSE = {"否", "无", "没有", "不是", "未", "没", "不", "no", "n", "false", "0"}
-_DATE = re.compile(r"^\s*(\d{4})(?:\s*[-/.年]\s*(\d{1,2}))?(?:\s*[-/.月]\s*(\d{1,2}))?\s*日?\s*$")
+_DATE = re.compile(r"^\s*(\d{4})(?:\s*[-/.年]\s*(\d{1,2}))?(?:\s*[-/.月]\s*(\d{1,2}))?\s*[月日]?\s*$")
 
 
 def _coerce_bool(value: Any) -> Any:

@@ -1,0 +1,146 @@
+"""`python -m calculator match`: an enterprise profile (JSON file, stdin or free text) → verdicts.
+
+`--json` prints the contract of ../shared/DESIGN.md (plus `parsed` for --text: what was understood
+and what was not); without it a readable Chinese summary. Bad input is one bilingual line, exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from typing import Any
+
+from calculator.errors import UserError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--profile", metavar="FILE", help="企业画像 JSON 文件，- 表示标准输入 / profile JSON file, - for stdin")
+    source.add_argument("--text", help="企业自述，如“我们是建安区一家制造企业，员工85人” / free-text description")
+    parser.add_argument("--today", help="计算日期 YYYY-MM-DD（默认今天） / date the verdicts apply to")
+    parser.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+
+
+def parse_today(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise UserError(f"日期格式应为 YYYY-MM-DD：{raw}", f"--today must be YYYY-MM-DD, got {raw!r}") from None
+
+
+def read_profile(source: str) -> Any:
+    """The JSON object in a file or on stdin ('-'); every failure is one clear line."""
+    name = "标准输入" if source == "-" else source
+    try:
+        raw = sys.stdin.read() if source == "-" else open(source, encoding="utf-8-sig").read()
+    except FileNotFoundError:
+        raise UserError(f"找不到画像文件：{source}", f"profile file not found: {source}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"无法读取画像文件：{name}", f"cannot read the profile {source}: {exc}") from None
+    if not raw.strip():
+        raise UserError(f"画像为空：{name}", f"the profile is empty: {source}")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"画像不是有效的 JSON（第{exc.lineno}行第{exc.colno}列）：{name}",
+                        f"the profile is not valid JSON (line {exc.lineno}, column {exc.colno}): {source}") from None
+
+
+def _parsed_json(parsed: Any) -> dict[str, Any]:
+    return {
+        "understood": [{"field": u.field, "label": u.label, "value": u.value, "display": u.display,
+                        "span": u.span, "approx": u.approx} for u in parsed.understood],
+        "not_understood": list(parsed.not_understood),
+    }
+
+
+def _profile_from_text(text: str) -> tuple[dict[str, Any], Any]:
+    from calculator.parse import parse_text
+
+    if not text.strip():
+        raise UserError("企业自述为空", "the --text description is empty")
+    parsed = parse_text(text)
+    if parsed.errors:
+        shown = "；".join(getattr(e, "zh", None) or str(e) for e in parsed.errors)
+        raise UserError(f"自述中有无效的数值：{shown}", f"invalid values in the description: {len(parsed.errors)}")
+    return dict(parsed.updates), parsed
+
+
+def run(args: argparse.Namespace) -> int:
+    from calculator.match import match_profile
+
+    today = parse_today(args.today)
+    parsed = None
+    if args.profile is not None:
+        data = read_profile(args.profile)
+    else:
+        data, parsed = _profile_from_text(args.text)
+    report = match_profile(data, today=today)
+    if args.json:
+        out = report.to_json()
+        if parsed is not None:
+            out["parsed"] = _parsed_json(parsed)
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(render(report, parsed))
+    return 0
+
+
+_MARK = {"met": "✓", "not_met": "✗", "unknown": "？"}
+_HEADINGS = (("eligible", "✅ 符合"), ("need_info", "❓ 需补充信息"), ("not_eligible", "❌ 暂不符合"))
+
+
+def render(report: Any, parsed: Any = None) -> str:
+    """The report as plain Chinese text for a terminal or a service-hall printout."""
+    lines = [f"许昌惠企政策匹配结果（按 {report.today.isoformat()} 的有效政策）", ""]
+    if parsed is not None:
+        if parsed.understood:
+            lines.append("已识别：" + "；".join(u.display for u in parsed.understood))
+        if parsed.not_understood:
+            lines.append("未能识别：" + "；".join(parsed.not_understood))
+        lines.append("")
+    for key in ("size_class", "rd_ratio"):
+        fact = report.derived[key]
+        if fact.value is not None:
+            lines.append(f"{fact.label}：{fact.value}{'%' if key == 'rd_ratio' else ''}（{fact.explanation}）")
+    for name, definition in report.catalog.definitions.items():
+        outcome = definition.node.test(report.facts)
+        lines.append(f"{name}：{'是' if outcome is True else '否' if outcome is False else '待确认'}")
+    for status, heading in _HEADINGS:
+        results = report.with_status(status)
+        if not results:
+            continue
+        lines += ["", f"{heading}（{len(results)}项）"]
+        for i, result in enumerate(results, 1):
+            lines += _render_result(i, result, detailed=status != "not_eligible")
+    return "\n".join(lines)
+
+
+def _render_result(index: int, result: Any, detailed: bool) -> list[str]:
+    item = result.policy.item
+    head = f"{index}. {item.title}"
+    if result.amount_text and result.amount_value is not None:
+        head += f" — {result.amount_text}"
+    lines = [head]
+    if result.validity_condition:
+        lines.append(f"   {result.validity_condition['detail']}")
+    if not detailed:
+        blocking = [c for c in result.conditions if c.outcome == "not_met"]
+        reason = result.near_miss or (f"{blocking[0].text}：{blocking[0].detail}" if blocking else "")
+        return lines + ([f"   {reason}"] if reason else [])
+    lines.append(f"   优惠：{item.benefit}")
+    for condition in result.conditions:
+        lines.append(f"   {_MARK[condition.outcome]} {condition.text}：{condition.detail}")
+    if result.missing:
+        lines.append(f"   待补充：{'、'.join(result.missing_labels)}")
+    lines.append(f"   办理：{item.mode}｜{item.department}｜{item.apply.how}")
+    if item.apply.materials:
+        lines.append(f"   材料：{'、'.join(item.apply.materials)}")
+    for citation in result.policy.citations:
+        lines.append(f"   依据：{citation.label()}：“{citation.quote}”")
+    for caveat in result.policy.caveats:
+        lines.append(f"   提示：{caveat}")
+    return lines
