@@ -4,11 +4,13 @@ Integrity is checked at load, not at answer time: the schema (unknown keys rejec
 with type-compatible values, thresholds that can be met together, safe amount formulas, and every
 quote found verbatim in its document (leaves, definitions, citations and the 划型 table). A broken
 item fails loudly with the file and the field path, because a verdict resting on a misquoted clause
-would be worse than no verdict. The loaded catalog is cached per process, keyed by file mtimes.
+would be worse than no verdict. The loaded catalog is cached per process, keyed by file mtimes, and a
+running process keeps serving its last good catalog while a file is broken (`catalog_problem()` says why).
 """
 from __future__ import annotations
 
 import gc
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ DEFINITIONS_FILE = "_definitions.yaml"
 _SUMMARY_PREFIX = re.compile(r"^要点摘要[：:]\s*")
 _FOLDED_BREAK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 _FORMULA_KINDS = {**{t: NUMBER for t in NUMERIC}, "bool": BOOL, "choice": TEXT, "str": TEXT}
+
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- errors
@@ -433,7 +437,7 @@ def catalog_from_data(items: list[dict[str, Any]], definitions: Any, docs: Mappi
     return _assemble(_Loader(docs), definitions, f"<{DEFINITIONS_FILE}>", entries)
 
 
-_cache: dict[str, Any] = {"key": None, "catalog": None}
+_cache: dict[str, Any] = {"key": None, "catalog": None, "failed_key": None, "error": None}
 
 
 def _stamp(*folders: Path) -> tuple[tuple[str, int, int], ...]:
@@ -446,10 +450,15 @@ def _stamp(*folders: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(files)
 
 
-def load_catalog(policies_dir: Path | str | None = None, docs: Mapping[str, Any] | None = None) -> Catalog:
+def load_catalog(policies_dir: Path | str | None = None, docs: Mapping[str, Any] | None = None,
+                 *, strict: bool = False) -> Catalog:
     """Load, verify and compile the catalog; cached until a policy or document file changes.
 
-    Pass `docs` to check against a given corpus (no caching); raises CatalogError naming file and field.
+    A broken file raises CatalogError naming file and field — unless a good catalog from the same
+    folder was loaded earlier in this process and `strict` is False: then that last good catalog keeps
+    serving (a running app must not go down because an editor saved a half-written YAML) and the
+    problem is available from `catalog_problem()`. The broken files are not re-parsed until they change.
+    Pass `docs` to check against a given corpus (no caching).
     """
     settings = get_settings()
     folder = Path(policies_dir) if policies_dir else settings.policies_dir
@@ -458,7 +467,27 @@ def load_catalog(policies_dir: Path | str | None = None, docs: Mapping[str, Any]
     from calculator.documents import load_corpus
 
     key = (str(folder), _stamp(folder, settings.docs_dir))
-    if _cache["key"] != key:
-        _cache["catalog"] = _build(folder, load_corpus(settings.docs_dir))
-        _cache["key"] = key
+    if _cache["key"] == key:
+        return _cache["catalog"]
+    if _cache["failed_key"] != key:
+        try:
+            catalog = _build(folder, load_corpus(settings.docs_dir))
+        except CatalogError as exc:
+            _cache["failed_key"], _cache["error"] = key, exc
+            log.warning("catalog failed to load, %s: %s", "serving the last good one"
+                        if _serves_last_good(folder) else "nothing to serve", exc.en)
+        else:
+            _cache.update(key=key, catalog=catalog, failed_key=None, error=None)
+            return catalog
+    if strict or not _serves_last_good(folder):
+        raise _cache["error"]
     return _cache["catalog"]
+
+
+def _serves_last_good(folder: Path) -> bool:
+    return _cache["catalog"] is not None and _cache["key"] is not None and _cache["key"][0] == str(folder)
+
+
+def catalog_problem() -> CatalogError | None:
+    """The error of the newest failed load while the last good catalog is serving; None when all is well."""
+    return _cache["error"] if _cache["failed_key"] is not None else None

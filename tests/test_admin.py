@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from calculator import admin
-from calculator.admin import catalog_status
-from calculator.catalog import CatalogError
+import calculator.catalog as catalog_module
+from calculator.catalog import CatalogError, load_catalog
 from calculator.config import Settings
 from calculator.errors import UserError
 
@@ -183,7 +183,7 @@ def test_corrupt_catalog_is_reported_and_the_last_good_one_served(tmp_path: Path
     knowledge = tmp_path / "knowledge"
     shutil.copytree(project_root / "knowledge", knowledge, ignore=shutil.ignore_patterns("uploads"))
     monkeypatch.setenv("KNOWLEDGE_DIR", str(knowledge))
-    monkeypatch.setattr(catalog_status, "_last_good", [])
+    monkeypatch.setattr(catalog_module, "_cache", {"key": None, "catalog": None, "failed_key": None, "error": None})
     good = admin.serving_catalog()
     assert admin.catalog_report()["ok"] is True
 
@@ -197,7 +197,11 @@ def test_corrupt_catalog_is_reported_and_the_last_good_one_served(tmp_path: Path
     assert "six_taxes_two_fees.yaml" in report["message"]
     assert admin.serving_catalog() is good
 
-    monkeypatch.setattr(catalog_status, "_last_good", [])  # a process that never loaded a good one
+    with pytest.raises(CatalogError, match="six_taxes_two_fees.yaml"):
+        load_catalog(strict=True)  # the integrity check itself still fails loudly
+
+    # a process that never loaded a good catalog has nothing to serve
+    monkeypatch.setattr(catalog_module, "_cache", {"key": None, "catalog": None, "failed_key": None, "error": None})
     with pytest.raises(CatalogError):
         admin.serving_catalog()
 

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     today = parse_today(args.today) or get_settings().today
     try:
-        catalog = load_catalog()
+        catalog = load_catalog(strict=True)
     except CatalogError as exc:
         if args.json:
             print(json.dumps({"ok": False, "problems": [p.__dict__ for p in exc.problems]}, ensure_ascii=False, indent=2))
