@@ -31,3 +31,26 @@ def artifacts_dir() -> Path:
     """Screenshots, rendered PDFs and other outputs a person may want to look at after a run."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real corpus ingested once per session (real model, real embedded Chroma); returns its DATA_DIR.
+
+    Tests that search it set DATA_DIR to this path (see `index_env`); nobody may ingest into it again.
+    """
+    from calculator.config import Settings
+    from calculator.index import build
+
+    data_dir = tmp_path_factory.mktemp("index")
+    report = build(PROJECT_ROOT / "knowledge" / "docs", settings=Settings(data_dir=data_dir))
+    assert not report.failures and report.passages > 0
+    return data_dir
+
+
+@pytest.fixture
+def index_env(built_index: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point DATA_DIR at the session index for one test."""
+    monkeypatch.setenv("DATA_DIR", str(built_index))
+    monkeypatch.delenv("CHROMA_HOST", raising=False)
+    return built_index

@@ -1,0 +1,106 @@
+"""Retrieval through the real pipeline: the dev set, held-out-style questions, the CLI contract, edge cases."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from calculator.errors import UserError
+from calculator.textnorm import squash
+
+pytestmark = pytest.mark.slow
+DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_questions.jsonl"
+EXTRA_SET = Path(__file__).resolve().parent / "data" / "retrieval_extra.jsonl"
+
+
+def _recall(path: Path, k: int = 5) -> tuple[float, float, list[str]]:
+    from calculator.retrieve import search
+
+    questions = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    ranks = []
+    for q in questions:
+        hits = search(q["q"], k=k)
+        ranks.append(next((n for n, h in enumerate(hits, 1) if squash(q["key"]) in squash(h.text)), None))
+    misses = [q["id"] for q, r in zip(questions, ranks) if r is None]
+    recall = sum(r is not None for r in ranks) / len(ranks)
+    mrr = sum(1 / r for r in ranks if r) / len(ranks)
+    return recall, mrr, misses
+
+
+@pytest.mark.skipif(not DEV_SET.is_file(), reason="../shared/eval is not next to this checkout")
+def test_dev_set_recall_at_5(index_env: Path) -> None:
+    recall, mrr, misses = _recall(DEV_SET)
+    print(f"\ndev set: Recall@5 {recall:.3f}, MRR {mrr:.3f}, misses {misses}")
+    assert recall >= 0.95, misses
+
+
+def test_held_out_style_questions(index_env: Path) -> None:
+    recall, mrr, misses = _recall(EXTRA_SET)
+    print(f"\nextra set: Recall@5 {recall:.3f}, MRR {mrr:.3f}, misses {misses}")
+    assert recall >= 0.9, misses
+
+
+def test_hits_carry_provenance_and_mark_summaries(index_env: Path) -> None:
+    from calculator.retrieve import search
+
+    hits = search("小规模纳税人月销售额10万元以下免征增值税吗", k=5)
+    assert hits == sorted(hits, key=lambda h: -h.score)
+    summary = next(h for h in hits if h.doc_id == "cn_2023_19_small_scale_vat")
+    assert summary.is_summary and summary.to_json()["note"] == "摘要，以原文为准"
+    assert summary.doc_number == "财政部 税务总局公告2023年第19号" and summary.locator == "第一条"
+    assert summary.lexical_rank is not None and summary.lexical_score > 0
+    law = search("国家需要重点扶持的高新技术企业减按15%的税率", k=3)[0]
+    assert law.doc_id == "cn_law_enterprise_income_tax" and law.locator == "第四章 › 第二十八条"
+    assert law.kind == "law" and not law.is_summary
+
+
+def test_both_halves_always_contribute(index_env: Path) -> None:
+    from calculator.retrieve import search
+
+    hits = search("the quick brown fox", k=5)  # no Chinese word matches: dense still answers
+    assert len(hits) == 5 and all(h.lexical_rank is None and h.dense_rank for h in hits)
+
+
+def test_bad_queries(index_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from calculator.retrieve import search
+
+    with pytest.raises(UserError):
+        search("   ")
+    started = time.perf_counter()
+    hits = search("高新技术企业税收优惠" * 10_000, k=3)  # 100 KB
+    print(f"\n100 KB query: {time.perf_counter() - started:.2f} s")
+    assert len(hits) == 3
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "empty"))
+    with pytest.raises(UserError) as caught:
+        search("高企")
+    assert "ingest" in caught.value.en
+
+
+def test_langchain_interfaces(index_env: Path) -> None:
+    from calculator.embedding import LangChainEmbeddings
+    from calculator.retrieve import PolicyRetriever
+
+    documents = PolicyRetriever(k=2).invoke("稳岗返还的返还标准")
+    assert len(documents) == 2 and documents[0].metadata["doc_id"] and documents[0].metadata["locator"]
+    assert {"doc_title", "doc_number", "score", "summary"} <= set(documents[0].metadata)
+    vector = LangChainEmbeddings().embed_query("稳岗返还")
+    assert len(vector) == 384 and abs(sum(v * v for v in vector) - 1) < 1e-3
+
+
+def test_cli_json_contract(index_env: Path, project_root: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(index_env), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-m", "calculator", "search", "高企的企业所得税税率", "--k", "3", "--json"],
+                            cwd=project_root, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3
+    assert all({"doc_id", "doc_title", "doc_number", "locator", "text", "score"} <= set(h) for h in hits)
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    empty = subprocess.run([sys.executable, "-m", "calculator", "search", " "], cwd=project_root, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert empty.returncode == 2 and "Traceback" not in empty.stderr and len(empty.stderr.strip().splitlines()) == 1
