@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -19,13 +18,13 @@ from typing import Any
 
 import yaml
 
+from calculator.config import get_settings
 from calculator.errors import UserError
 
 log = logging.getLogger(__name__)
 
 SKIPPED_NAMES = frozenset({"INDEX.md", "README.md", "META.yaml"})  # corpus notes, not documents
 META_FILE = "META.yaml"  # per-folder metadata for files that cannot carry front-matter (seeds/)
-DEFAULT_MAX_MB = 20.0
 SUMMARY_NOTE = "摘要，以原文为准"
 
 DOCUMENT_FIELDS = ("title", "doc_number", "issuer", "issued", "valid_from", "valid_until", "level",
@@ -77,12 +76,7 @@ class DocumentError(UserError):
 
 def max_document_bytes() -> int:
     """`MAX_DOCUMENT_MB` (default 20): larger files are refused before they are read into memory."""
-    raw = os.environ.get("MAX_DOCUMENT_MB", "").strip()
-    try:
-        megabytes = float(raw) if raw else DEFAULT_MAX_MB
-    except ValueError:
-        megabytes = DEFAULT_MAX_MB
-    return int(megabytes * 1024 * 1024)
+    return int(get_settings().max_document_mb * 1024 * 1024)
 
 
 def _read_bytes(path: Path, limit: int) -> bytes:

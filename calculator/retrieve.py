@@ -7,7 +7,6 @@ can tell a strong match from a weak one.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -39,18 +38,16 @@ def fusion_weights(model: str | None = None) -> FusionWeights:
     tests/data/retrieval_extra.jsonl, larger dense weights pushed noise above the lexical best). A real
     Chinese model gets the usual equal-weight RRF (k 60).
     """
-    model = model if model is not None else get_settings().embedding_model
+    settings = get_settings()
+    model = model if model is not None else settings.embedding_model
     bundled = model in ("", BUNDLED_MODEL)
 
-    def number(name: str, default: float) -> float:
-        try:
-            value = float(os.environ.get(name, "") or default)
-        except ValueError:
-            return default
-        return value if value > 0 else default  # neither half can be switched off by a setting
+    def positive(value: float | None, default: float) -> float:
+        return value if value else default  # 0 means "default": neither half can be switched off by a setting
 
-    return FusionWeights(number("LEXICAL_WEIGHT", 1.0), number("DENSE_WEIGHT", 0.1 if bundled else 1.0),
-                         number("RRF_K", 10.0 if bundled else 60.0))
+    return FusionWeights(positive(settings.lexical_weight, 1.0),
+                         positive(settings.dense_weight, 0.1 if bundled else 1.0),
+                         positive(settings.rrf_k, 10.0 if bundled else 60.0))
 
 
 @dataclass(frozen=True)

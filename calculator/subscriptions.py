@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import sqlite3
 from contextlib import closing
@@ -55,8 +54,8 @@ CREATE TABLE IF NOT EXISTS told (
 
 def database_path() -> Path:
     """`SUBSCRIPTIONS_DB`, else `DATA_DIR/subscriptions.sqlite3`."""
-    raw = os.environ.get("SUBSCRIPTIONS_DB", "").strip()
-    return Path(raw) if raw else get_settings().data_dir / "subscriptions.sqlite3"
+    settings = get_settings()
+    return settings.subscriptions_db or settings.data_dir / "subscriptions.sqlite3"
 
 
 def _connect() -> sqlite3.Connection:

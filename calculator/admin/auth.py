@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
+
+from calculator.config import get_settings
 
 
 def _configured() -> tuple[str, str]:
-    return os.environ.get("ADMIN_USER", ""), os.environ.get("ADMIN_PASSWORD", "")
+    settings = get_settings()
+    return settings.admin_user, settings.admin_password
 
 
 def admin_enabled() -> bool:

@@ -8,7 +8,6 @@ those with a one-line Chinese + English reason. The type is decided by the exten
 from __future__ import annotations
 
 import io
-import os
 import re
 import unicodedata
 import zipfile
@@ -20,7 +19,6 @@ from calculator.documents import SKIPPED_NAMES, corpus_files, decode_text
 from calculator.errors import UserError
 
 ALLOWED = {".txt": "text", ".md": "text", ".html": "text", ".pdf": "pdf", ".docx": "docx"}
-DEFAULT_MAX_MB = 10.0
 # .docx (zip) limits: real Word files are a few dozen entries and compress text ~5-20×.
 DOCX_MAX_ENTRIES = 2000
 DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -45,12 +43,7 @@ class SafeUpload:
 
 def max_upload_bytes() -> int:
     """`UPLOAD_MAX_MB` (default 10)."""
-    raw = os.environ.get("UPLOAD_MAX_MB", "").strip()
-    try:
-        megabytes = float(raw) if raw else DEFAULT_MAX_MB
-    except ValueError:
-        megabytes = DEFAULT_MAX_MB
-    return int(megabytes * 1024 * 1024)
+    return int(get_settings().upload_max_mb * 1024 * 1024)
 
 
 def safe_name(filename: str) -> str:
@@ -139,8 +132,8 @@ def validate_upload(filename: str, data: bytes) -> SafeUpload:
 
 def uploads_dir(docs_dir: Path | str | None = None) -> Path:
     """`UPLOADS_DIR`, else `<docs>/uploads` (inside the corpus, so the next ingest picks uploads up)."""
-    raw = os.environ.get("UPLOADS_DIR", "").strip()
-    return Path(raw) if raw else Path(docs_dir or get_settings().docs_dir) / "uploads"
+    settings = get_settings()
+    return settings.uploads_dir or Path(docs_dir or settings.docs_dir) / "uploads"
 
 
 def save_upload(upload: SafeUpload, docs_dir: Path | str | None = None) -> Path:
