@@ -1,0 +1,183 @@
+"""智能问答: the chat that interviews the enterprise, shows what it understood and what it qualifies for.
+
+All conversation logic is calculator.chat (pure, no Gradio); these handlers turn its `Reply` into
+component values. Per-user data lives only in this session's gr.State values: the chat state
+(`ChatState.to_dict()`), the message history and the last report (for export).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from calculator import chat
+from calculator.render import NO_INDEX_NOTICE, answer_html, notice_html, results_html
+from calculator.ui.common import cited_html, error_html, friendly, index_ready, user_message
+from calculator.ui.exports import FORMAT_LABELS, export_sheet
+from calculator.ui.forms import PROFILE_HEADERS, profile_rows, rows_to_updates
+
+QUICK_SLOTS = 12  # the longest quick-reply list (行业) has 12 entries
+MAX_MESSAGE_CHARS = chat.MAX_MESSAGE_CHARS  # the chat reads no more (and says so); the history shows no more
+EMPTY_RESULTS = "回答几个问题后，这里会列出可享受的政策、估算金额和依据条款。"
+SINGLE_ANSWERS = ("都没有", "不清楚")  # answers to a set question that exclude picking members
+
+# The outputs every conversational handler returns, in this order (see `_view`): history, chatbot,
+# textbox, chat state, report, results, profile table, answer panel, notice, multi-choice, its 确定 button,
+# then the QUICK_SLOTS quick-reply buttons.
+FIXED_OUTPUTS = 11
+
+
+def _reply_controls(reply: Any) -> list[Any]:
+    """The multi-choice box (for a set question such as 资质) and the quick-reply buttons for this reply.
+
+    A set question gets check boxes for its members and one 确定 that sends the picked labels joined by
+    "、" (what the chat expects); its single-click answers (都没有, 不清楚) stay buttons.
+    """
+    question = getattr(reply, "question", None)
+    replies = list(getattr(reply, "quick_replies", None) or [])
+    if question is not None and question.multiple:
+        members = [c for c in question.choices if c in question.quick_replies and c not in SINGLE_ANSWERS]
+        replies = [r for r in replies if r not in members]
+        controls = [gr.update(choices=members, value=[], visible=True), gr.update(visible=True)]
+    else:
+        controls = [gr.update(choices=[], value=[], visible=False), gr.update(visible=False)]
+    shown = replies[:QUICK_SLOTS]
+    return controls + [gr.update(value=shown[i], visible=True) if i < len(shown) else gr.update(value="", visible=False)
+                       for i in range(QUICK_SLOTS)]
+
+
+def _view(history: list[dict[str, Any]], state: Any, reply: Any, report: dict[str, Any] | None,
+          clear_answer: bool = False) -> list[Any]:
+    """Component values after a turn. Panels change only when the reply brings something for them: the
+    results with a new report, the sources with a new answer (a plain profile answer keeps the last one)."""
+    profile = state.to_dict().get("profile") or {}
+    new_report = reply.report if reply.report is not None else report
+    if reply.answer is not None:
+        answer: Any = answer_html(reply.answer)
+    else:
+        answer = "" if clear_answer else gr.skip()
+    return [
+        history, history, "", state.to_dict(), new_report,
+        results_html(new_report, EMPTY_RESULTS) if reply.report is not None else gr.skip(),
+        profile_rows(profile), answer, _notice(), *_reply_controls(reply),
+    ]
+
+
+def _notice() -> Any:
+    """The no-index notice, shown only while there is no index (ingest may run while the app is up)."""
+    ready = index_ready()
+    return gr.update(value="" if ready else notice_html(NO_INDEX_NOTICE), visible=not ready)
+
+
+def _say(history: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    return [*history, {"role": "assistant", "content": text}]
+
+
+def _turn_failed(message: str, *args: Any) -> list[Any]:
+    """Keep everything; add the error as the assistant's line (the user's words stay in the history)."""
+    history = list(args[1] if len(args) > 1 and isinstance(args[1], list) else [])
+    if args and isinstance(args[0], str) and args[0].strip():
+        history.append({"role": "user", "content": args[0].strip()[:MAX_MESSAGE_CHARS]})
+    history = _say(history, message)
+    return [history, history, *([gr.skip()] * (FIXED_OUTPUTS - 2 + QUICK_SLOTS))]
+
+
+def start() -> list[Any]:
+    """A new conversation: the greeting and the first question (also "重新开始")."""
+    try:
+        state, reply = chat.new_session()
+    except Exception as exc:  # noqa: BLE001 - the page must come up even if the chat cannot
+        history = _say([], user_message(exc, "start"))
+        return [history, history, "", None, None, results_html(None, EMPTY_RESULTS), [], "", _notice(),
+                *_reply_controls(None)]
+    return _view(_say([], reply.text), state, reply, None, clear_answer=True)
+
+
+@friendly(_turn_failed)
+def send(message: str, history: list[dict[str, Any]], state_dict: dict[str, Any] | None,
+         report: dict[str, Any] | None) -> list[Any]:
+    """One user turn (typed or a quick reply): the chat answers, results and profile update."""
+    text = (message or "").strip()
+    if not text:
+        return [gr.skip()] * (FIXED_OUTPUTS + QUICK_SLOTS)
+    # No state yet: an API client (which runs no page-load event) or a send racing the page load.
+    state = chat.ChatState.from_dict(state_dict) if state_dict else chat.new_session()[0]
+    state, reply = chat.respond(state, text)
+    history = [*history, {"role": "user", "content": text[:MAX_MESSAGE_CHARS]}, {"role": "assistant", "content": reply.text}]
+    return _view(history, state, reply, report)
+
+
+@friendly(_turn_failed)
+def send_choices(picked: list[str] | None, history: list[dict[str, Any]], state_dict: dict[str, Any] | None,
+                 report: dict[str, Any] | None) -> list[Any]:
+    """确定 under a multi-choice question: the picked labels as one message ("高新技术企业、科技型中小企业")."""
+    return send("、".join(picked or []), history, state_dict, report)
+
+
+@friendly(_turn_failed)
+def edit_profile(rows: Any, history: list[dict[str, Any]], state_dict: dict[str, Any] | None,
+                 report: dict[str, Any] | None) -> list[Any]:
+    """Edits in the "已了解的企业信息" table: changed cells become profile updates; results recompute."""
+    if not state_dict:
+        return [gr.skip()] * (FIXED_OUTPUTS + QUICK_SLOTS)
+    table = rows.values.tolist() if hasattr(rows, "values") else list(rows or [])
+    updates = rows_to_updates(table, state_dict.get("profile") or {})
+    if not updates:
+        return [gr.skip()] * (FIXED_OUTPUTS + QUICK_SLOTS)
+    state, reply = chat.update_profile(chat.ChatState.from_dict(state_dict), updates)
+    return _view(_say(history, reply.text), state, reply, report)
+
+
+@friendly(lambda message, *args: (gr.skip(), error_html(message)))
+def export(report: dict[str, Any] | None, fmt: str) -> tuple[Any, str]:
+    """(the sheet to download, message)."""
+    return gr.update(value=export_sheet(report, fmt), visible=True), ""
+
+
+def build(demo: gr.Blocks) -> gr.State:
+    """Lay out the chat tab in the current context, wire it (greeting on page load), return the chat state."""
+    history = gr.State([])
+    state = gr.State(None)
+    report = gr.State(None)
+    notice = gr.HTML("", visible=False, elem_id="chat-notice")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=340):
+            chatbot = gr.Chatbot(label="政策助手", show_label=False, height=540, elem_id="chatbot", buttons=[],
+                                 layout="bubble", group_consecutive_messages=False)
+            with gr.Row(equal_height=False, elem_id="multi-row"):
+                multi = gr.CheckboxGroup([], visible=False, show_label=False, scale=5, elem_id="multi-choice")
+                multi_send = gr.Button("确定", visible=False, variant="primary", size="sm", scale=1, min_width=80,
+                                       elem_id="multi-send")
+            with gr.Row(elem_id="quick-replies"):
+                quick = [gr.Button("", visible=False, size="sm", min_width=60, elem_classes=["pc-quick"])
+                         for _ in range(QUICK_SLOTS)]
+            with gr.Row(equal_height=True):
+                box = gr.Textbox(placeholder="直接输入，例如：我们是长葛的小规模纳税人，每月卖个七八万；也可以随时提问",
+                                 show_label=False, scale=5, max_lines=4, elem_id="chat-input")
+                go = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="chat-send")
+            with gr.Row(equal_height=True):
+                fmt = gr.Dropdown([(label, key) for key, label in FORMAT_LABELS.items()], value="pdf",
+                                  show_label=False, scale=1, min_width=110, elem_id="chat-format")
+                export_btn = gr.Button("导出结果单", scale=1, min_width=100, elem_id="chat-export")
+                restart = gr.Button("重新开始", variant="secondary", scale=1, min_width=100, elem_id="chat-restart")
+            message = gr.HTML("", elem_id="chat-error")
+            download = gr.File(label="结果单下载", interactive=False, visible=False, elem_id="chat-file")
+            answer = cited_html("", elem_id="chat-answer")
+        with gr.Column(scale=2, min_width=320):
+            with gr.Accordion("已了解的企业信息（可直接修改“内容”一栏）", open=True, elem_id="profile-panel"):
+                profile = gr.Dataframe(headers=PROFILE_HEADERS, value=[], interactive=True, static_columns=[0],
+                                       column_count=2, wrap=True, max_height=320, show_label=False,
+                                       elem_id="profile-table")
+            results = cited_html(results_html(None, EMPTY_RESULTS), elem_id="chat-results")
+
+    outputs = [history, chatbot, box, state, report, results, profile, answer, notice, multi, multi_send, *quick]
+    demo.load(start, None, outputs, api_name="start")
+    gr.on([go.click, box.submit], send, [box, history, state, report], outputs, api_name="send")
+    for button in quick:
+        button.click(send, [button, history, state, report], outputs, api_visibility="undocumented")
+    multi_send.click(send_choices, [multi, history, state, report], outputs, api_visibility="undocumented")
+    profile.input(edit_profile, [profile, history, state, report], outputs, api_name="edit_profile")
+    restart.click(start, None, outputs, api_visibility="undocumented")
+    chatbot.clear(start, None, outputs, api_visibility="undocumented")  # the chat's own 🗑 also starts afresh
+    export_btn.click(export, [report, fmt], [download, message], api_name="chat_export")
+    return state

@@ -1,0 +1,124 @@
+"""政策覆盖 (officials): which enterprise groups no policy reaches, and which policies expire.
+
+Everything shown is computed by calculator.coverage / calculator.policy_calendar; this module only
+chooses what fits on a page (the worst-covered segments first, the full table as CSV) and caches the
+rendered heatmap per catalog fingerprint, since it is the same picture for every official.
+"""
+from __future__ import annotations
+
+import functools
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from calculator.errors import UserError
+from calculator.ui.common import error_html, friendly
+from calculator.ui.exports import export_dir
+
+CALENDAR_COLUMNS = ["状态", "标题", "到期日期", "剩余天数", "层级", "部门", "类别", "提示"]  # 编号 etc. stay in the CSV
+GAP_FILTERS = {"无确定符合的群体": "zero_eligible", "完全无覆盖的群体": "gaps", "全部群体": "all"}
+TABLE_ROWS = 500  # a page, not 8,448 segments: the CSV has them all
+CALENDAR_DAYS = 90
+
+
+@functools.lru_cache(maxsize=4)
+def _heatmap_file(fingerprint: str, today: date) -> str:
+    """The heatmap PNG for one catalog version and day, rendered once per process."""
+    from calculator.coverage import coverage_report
+    from calculator.plots import heatmap
+
+    path = Path(export_dir()).parent / f"xuchang-coverage-{fingerprint[:16]}-{today.isoformat()}.png"
+    heatmap(coverage_report(), path)
+    return str(path)
+
+
+def _write(data: bytes, name: str) -> str:
+    path = export_dir() / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def _coverage_summary(report: Any) -> str:
+    s = report.summary()
+    lines = [
+        f"**{report.today.isoformat()}**：按区县 × 划型行业 × 企业规模 × 资质 × 纳税人类型共 **{s['segments']:,}** 类企业群体，"
+        f"对照 **{s['policies_current']}** 项现行政策（另有 {s['policies_not_current']} 项已到期或未生效，不计入）。",
+        f"- 完全无政策覆盖（无符合、也无可能符合）的群体：**{s['gaps']:,}** 类",
+        f"- 没有任何一项可确定符合的群体：**{s['zero_eligible']:,}** 类（平均每类确定符合 {s['mean_eligible']} 项、"
+        f"可能符合 {s['mean_need_info']} 项）",
+        f"- 不触达任何群体的政策：**{s['policies_unreached']}** 项；仅“可能符合”、从未确定符合的政策：{s['policies_never_eligible']} 项",
+    ]
+    return "\n".join(lines)
+
+
+def _gap_rows(report: Any, which: str) -> list[dict[str, Any]]:
+    rows = report.rows()
+    if which == "gaps":
+        rows = [r for r, seg in zip(rows, report.segments) if not seg.reached]
+    elif which == "zero_eligible":
+        rows = [r for r, seg in zip(rows, report.segments) if not seg.eligible]
+    return sorted(rows, key=lambda r: (r["符合"], r["可能符合"]))
+
+
+@friendly(lambda message, *args: (error_html(message), gr.skip(), gr.skip(), gr.skip()))
+def show_coverage(which: str) -> tuple[Any, ...]:
+    """(summary, heatmap path, gap table, CSV path) for the chosen filter."""
+    from calculator.coverage import coverage_report
+
+    report = coverage_report()
+    rows = _gap_rows(report, GAP_FILTERS.get(which, "zero_eligible"))
+    shown = rows[:TABLE_ROWS]
+    note = f"\n\n下表按“符合”项数从少到多列出前 {len(shown):,} 类（共 {len(rows):,} 类，点击表头可排序）；完整数据见 CSV。"
+    headers = list(shown[0]) if shown else ["所在区县"]
+    table = gr.update(value=[[r[h] for h in headers] for r in shown], headers=headers, visible=True)
+    csv = gr.update(value=_write(report.to_csv(), f"coverage-{report.today.isoformat()}.csv"), visible=True)
+    heatmap = gr.update(value=_heatmap_file(report.fingerprint, report.today), visible=True)
+    return _coverage_summary(report) + note, heatmap, table, csv
+
+
+@friendly(lambda message, *args: (error_html(message), gr.skip(), gr.skip()))
+def show_calendar(within_days: float | None) -> tuple[Any, ...]:
+    """(counts, calendar table, CSV path): items in force, expiring within N days, expired, not yet; doubtful texts."""
+    from calculator.policy_calendar import STATE_LABEL, policy_calendar
+
+    days = int(within_days or CALENDAR_DAYS)
+    if not 1 <= days <= 3650:
+        raise UserError("即将到期的天数应在 1～3650 之间", "the number of days must be between 1 and 3650")
+    calendar = policy_calendar(within_days=days)
+    counts = calendar.counts()
+    parts = [f"{label} **{counts.get(state, 0)}** 项" for state, label in STATE_LABEL.items()]
+    summary = (f"截至 **{calendar.today.isoformat()}**（{days} 天内到期算“即将到期”）：" + "，".join(parts)
+               + f"；依据文本存疑的政策 {counts['items_in_doubt']} 项，需核实的文档 {counts['documents_flagged']} 份。")
+    rows = calendar.rows()
+    table = gr.update(value=[[r.get(h, "") for h in CALENDAR_COLUMNS] for r in rows], headers=CALENDAR_COLUMNS,
+                      visible=True)
+    csv = _write(calendar.to_csv(), f"policy-calendar-{calendar.today.isoformat()}.csv")
+    return summary, table, gr.update(value=csv, visible=True)
+
+
+def build() -> None:
+    """Coverage and calendar sections inside the current tab; computed on request, not at start-up."""
+    gr.Markdown("### 覆盖缺口：哪些企业群体没有政策触达")
+    with gr.Row():
+        which = gr.Radio(list(GAP_FILTERS), value="无确定符合的群体", label="显示", scale=3, elem_id="cov-filter")
+        refresh = gr.Button("计算覆盖情况", variant="primary", scale=1, elem_id="cov-run")
+    summary = gr.Markdown("点击“计算覆盖情况”（约需几秒）。", elem_id="cov-summary")
+    heat = gr.Image(label="覆盖热力图（划型行业 × 企业规模）", show_label=False, type="filepath", interactive=False,
+                    buttons=["download", "fullscreen"], visible=False, elem_id="cov-heatmap")
+    table = gr.Dataframe(label="缺口表", interactive=False, wrap=True, max_height=420, visible=False, elem_id="cov-table")
+    csv = gr.File(label="下载完整 CSV", interactive=False, visible=False, elem_id="cov-csv")
+    refresh.click(show_coverage, which, [summary, heat, table, csv])
+    which.change(show_coverage, which, [summary, heat, table, csv])
+
+    gr.Markdown("### 政策日历：有效、即将到期、已到期、未生效，及依据文本存疑的文件")
+    with gr.Row():
+        days = gr.Number(value=CALENDAR_DAYS, label="即将到期的天数", precision=0, minimum=1, maximum=3650, scale=1,
+                         elem_id="cal-days")
+        show = gr.Button("查看政策日历", variant="primary", scale=1, elem_id="cal-run")
+    cal_summary = gr.Markdown("", elem_id="cal-summary")
+    cal_table = gr.Dataframe(label="政策日历", interactive=False, wrap=True, max_height=420, visible=False,
+                             column_widths=["7%", "25%", "9%", "6%", "6%", "10%", "7%", "30%"], elem_id="cal-table")
+    cal_csv = gr.File(label="下载 CSV（含编号等全部列）", interactive=False, visible=False, elem_id="cal-csv")
+    show.click(show_calendar, days, [cal_summary, cal_table, cal_csv])

@@ -1,0 +1,265 @@
+"""The real app in headless Chromium, driven as people use it (Playwright, Debian's /usr/bin/chromium).
+
+One app process (`python app.py` on a free port, DATA_DIR = the session's real index, a fixed today)
+serves every test here: the interview in Chinese (typed answers and quick replies) to cited results,
+a citation opened in its document's context, a cited answer and an honest "not in the knowledge base",
+a correction in words and one in the profile table flipping a verdict, the staff form with an inline
+error, a downloaded PDF read back with pypdf and "下一位", two browsers with separate profiles, and
+nothing identifying in the app's log. Screenshots go to tests/artifacts/; `SCREENSHOTS_TO_DOCS=1` also
+refreshes the README's small copies in docs/screenshots/.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+# The flags that work on these machines (no sandbox as root; no background connections on a closed network).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TODAY = "2026-11-23"
+TURN_TIMEOUT_MS = 60_000  # the first turn may wait for the model, which loads in the background at start
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+DOCS_WIDTH = 900
+
+
+@pytest.fixture(scope="module")
+def app_url(built_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    logs = tmp_path_factory.mktemp("app")
+    env = {**os.environ, "DATA_DIR": str(built_index), "CALCULATOR_TODAY": TODAY, "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_SERVER_NAME": "127.0.0.1", "SUBSCRIPTIONS_DB": str(logs / "subs.sqlite3")}
+    for var in ("ADMIN_USER", "ADMIN_PASSWORD", "OPENAI_BASE_URL", "OPENAI_API_KEY", "LLM_MODEL"):
+        env.pop(var, None)
+    log = (logs / "app.log").open("w")
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("the app did not start:\n" + (logs / "app.log").read_text()[-3000:])
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+    text = (logs / "app.log").read_text()
+    # Nothing identifying in the logs: no company name, no credit code, no message text.
+    assert "许昌测试机械" not in text and "91411000" not in text and "人才公寓" not in text
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser: object, url: str):  # -> playwright Page
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TURN_TIMEOUT_MS)
+    page.goto(url)
+    page.wait_for_selector("#chatbot .message")  # the greeting
+    return page
+
+
+def _bot_messages(page) -> list[str]:
+    return page.locator("#chatbot .message.bot").all_inner_texts()
+
+
+def _turn(page, send) -> str:
+    """Do `send` (type or click), wait for the assistant's new message, return its text."""
+    before = page.locator("#chatbot .message.bot").count()
+    send()
+    # While the event runs Gradio shows a placeholder bot message ("Loading content"); wait past it.
+    page.wait_for_function("""n => {
+        const bots = document.querySelectorAll('#chatbot .message.bot');
+        return bots.length > n && !/Loading content|加载/.test(bots[bots.length - 1].innerText)
+            && !document.querySelector('#chat-results .pending, #chatbot .pending');
+    }""", arg=before)
+    page.wait_for_timeout(300)  # the panels update in the same event; let them render
+    return _bot_messages(page)[-1]
+
+
+def _say(page, text: str) -> str:
+    def send() -> None:
+        page.locator("#chat-input textarea").fill(text)
+        page.locator("#chat-send").click()
+    return _turn(page, send)
+
+
+def _quick(page, label: str) -> str:
+    return _turn(page, lambda: page.locator("#quick-replies").get_by_role("button", name=label, exact=True).click())
+
+
+def _shot(target, artifacts: Path, name: str, docs: bool = False, **kwargs: object) -> None:
+    """Screenshot a page or an element; with SCREENSHOTS_TO_DOCS=1, also a small copy for the README."""
+    path = artifacts / f"{name}.png"
+    target.screenshot(path=str(path), **kwargs)
+    if docs and os.environ.get("SCREENSHOTS_TO_DOCS"):
+        from PIL import Image
+
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        image = Image.open(path)
+        if image.width > DOCS_WIDTH:
+            image = image.resize((DOCS_WIDTH, round(image.height * DOCS_WIDTH / image.width)), Image.LANCZOS)
+        image.convert("RGB").save(DOCS_SHOTS / f"{name}.png", optimize=True)
+
+
+def _item(page, panel: str, policy_id: str):
+    return page.locator(f"{panel} details.pc-item[data-policy='{policy_id}']")
+
+
+def test_chat_interview_answers_and_correction(app_url: str, browser: object, artifacts_dir: Path) -> None:
+    page = _page(browser, app_url)
+    assert "第一个问题" in _bot_messages(page)[0]
+    # The first question offers industries as quick replies; one click answers it.
+    reply = _quick(page, "制造业")
+    assert "所属行业：制造业" in reply
+    reply = _say(page, "我们在魏都区，员工50人，去年营收2000万，资产1500万，应纳税所得额200万")
+    assert "从业人数：50人" in reply and "小型微利企业所得税优惠" in reply
+    reply = _quick(page, "都没有")  # certifications: a multiple choice answered by one button
+    assert "高新技术企业：否" in reply
+
+    # Results: 小型微利企业所得税优惠 eligible with its amount, trace and clauses.
+    item = _item(page, "#chat-results", "small_low_profit_cit")
+    assert "pc-item-eligible" in item.get_attribute("class")
+    assert "约 40 万元/年" in item.locator("summary").first.inner_text()
+    profile = page.locator("#profile-table").inner_text()
+    assert "魏都区" in profile and "50人" in profile
+    page.evaluate("window.scrollTo(0, 0)")
+    _shot(page, artifacts_dir, "chat_results", docs=True)
+    item.locator("summary").first.click()
+    item.locator("details.pc-why", has_text="条件逐项核对").locator("summary").first.click()
+    assert item.locator("li.pc-cond.pc-met").count() >= 4
+    _shot(item, artifacts_dir, "result_trace", docs=True)
+    cites = item.locator("details.pc-why", has_text="政策依据")
+    cites.locator("summary").first.click()
+    assert "财政部 税务总局公告2023年第12号" in cites.inner_text() and "摘要，以原文为准" in cites.inner_text()
+    # A citation opens in its document's context, the quote highlighted.
+    context = cites.locator("details.pc-ctx").first
+    context.locator("summary").click()
+    mark = context.locator("mark")
+    mark.wait_for()
+    assert mark.inner_text().strip() and mark.inner_text().strip()[:6] in cites.locator(".pc-quote").first.inner_text()
+    _shot(context, artifacts_dir, "citation_context", docs=True)
+
+    # A free question is answered with citations; an out-of-scope one honestly is not.
+    reply = _say(page, "稳岗返还怎么申请？")
+    assert "[1]" in reply and "稳岗返还" in reply
+    answer = page.locator("#chat-answer")
+    assert answer.locator(".pc-cite").count() >= 1 and "回答依据" in answer.inner_text()
+    _shot(page.locator("#chatbot"), artifacts_dir, "chat_answer")
+    _shot(answer, artifacts_dir, "chat_answer_sources")
+    reply = _say(page, "深圳的人才公寓怎么申请？")
+    assert "没有找到" in reply and "深圳" in reply and "[1]" not in reply
+    assert "没有找到" in answer.inner_text() and answer.locator(".pc-cite").count() == 0
+
+    # A correction changes the verdict: 400 employees is over the 300 limit.
+    reply = _say(page, "不对，员工是400人")
+    assert "从业人数：400人" in reply
+    assert "pc-item-not_eligible" in _item(page, "#chat-results", "small_low_profit_cit").get_attribute("class")
+    assert "400人" in page.locator("#profile-table").inner_text()
+    _shot(page, artifacts_dir, "chat_correction", full_page=True)
+
+    # The profile panel is editable: 400人 → 50 in the table, and the verdict flips back.
+    def edit() -> None:
+        page.locator("#profile-table [role=gridcell]", has_text="400人").first.dblclick()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("50")
+        page.keyboard.press("Enter")
+    assert "已更新：从业人数：50人" in _turn(page, edit)
+    assert "pc-item-eligible" in _item(page, "#chat-results", "small_low_profit_cit").get_attribute("class")
+    page.context.close()
+
+
+def test_staff_form_computes_and_exports_a_pdf(app_url: str, browser: object, artifacts_dir: Path) -> None:
+    from pypdf import PdfReader
+
+    page = _page(browser, app_url)
+    page.get_by_role("tab", name="窗口办理").click()
+    page.locator("#staff-name input").fill("许昌测试机械有限公司")
+    page.locator("#staff-employees input").fill("50")
+    page.locator("#staff-revenue input").fill("2000")
+    page.locator("#staff-total_assets input").fill("1500")
+    page.locator("#staff-taxable_income input").fill("200")
+    industry = page.locator("#staff-industry input")
+    industry.click()
+    page.get_by_role("option", name="制造业", exact=True).click()
+    page.locator("#staff-calc").click()
+    item = _item(page, "#staff-results", "small_low_profit_cit")
+    item.wait_for()
+    assert "pc-item-eligible" in item.get_attribute("class")
+    page.evaluate("window.scrollTo(0, 0)")
+    _shot(page, artifacts_dir, "staff_form", docs=True)
+
+    # Bad input: an inline Chinese message, and the form and the results stay.
+    page.locator("#staff-employees input").fill("五十多")
+    page.locator("#staff-calc").click()
+    error = page.locator("#staff-error .pc-error")
+    error.wait_for()
+    assert "从业人数" in error.inner_text()
+    assert page.locator("#staff-revenue input").input_value() == "2000" and item.count() == 1
+    page.locator("#staff-employees input").fill("50")
+    page.locator("#staff-calc").click()
+    page.locator("#staff-error .pc-error").wait_for(state="detached")
+
+    page.locator("#staff-export").click()
+    link = page.locator("#staff-file a").first
+    link.wait_for()
+    with page.expect_download() as download:
+        link.click()
+    pdf = artifacts_dir / "staff_sheet.pdf"
+    download.value.save_as(pdf)
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "小型微利企业" in text and "许昌测试机械有限公司" in text
+    assert "许昌测试机械" not in download.value.suggested_filename
+
+    page.locator("#staff-next").click()
+    page.locator("#staff-results .pc-item").first.wait_for(state="detached")
+    assert page.locator("#staff-name input").input_value() == ""
+    assert page.locator("#staff-employees input").input_value() == ""
+    assert not page.locator("#staff-file a").count()
+    page.context.close()
+
+
+def test_two_browsers_do_not_share_a_profile(app_url: str, browser: object) -> None:
+    first, second = _page(browser, app_url), _page(browser, app_url)
+    _say(first, "我们是长葛的零售企业，员工12人")
+    _say(second, "我们是禹州的软件企业，员工230人")
+    first_profile = first.locator("#profile-table").inner_text()
+    second_profile = second.locator("#profile-table").inner_text()
+    assert "长葛市" in first_profile and "12人" in first_profile and "禹州" not in first_profile
+    assert "禹州市" in second_profile and "230人" in second_profile and "长葛" not in second_profile
+    first.reload()
+    first.wait_for_selector("#chatbot .message")
+    assert "长葛" not in first.locator("#profile-table").inner_text()  # a new visit is a new session
+    first.context.close()
+    second.context.close()

@@ -1,0 +1,143 @@
+"""calculator.render: results, traces, citations and context as HTML, from the real engine's JSON."""
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from calculator.match import match_profile
+from calculator.render import (
+    NO_INDEX_NOTICE, answer_html, citation_html, conditions_html,
+    context_html, documents_rows, failing_condition, hits_html, notice_html, notices_html, result_html, results_html,
+)
+
+SMALL_FACTORY = {"county": "魏都区", "entity_type": "企业", "industry": "制造业", "employees": 50, "revenue": 2000,
+                 "total_assets": 1500, "taxable_income": 200, "restricted_industry": False}
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    return match_profile(SMALL_FACTORY).to_json()
+
+
+def _result(report: dict, policy_id: str) -> dict:
+    return next(r for r in report["results"] if r["policy_id"] == policy_id)
+
+
+def test_results_sections_counts_and_order(report: dict) -> None:
+    html = results_html(report)
+    s = report["summary"]
+    assert f'{s["eligible"]}</b> 项符合' in html and f'{s["need_info"]}</b> 项需补充信息' in html
+    # eligible first, then need_info, and not_eligible folded into one closed <details>
+    assert html.index("可以享受") < html.index("还需补充信息") < html.index("不符合的政策")
+    folded = html[html.index('<details class="pc-not">'):]
+    assert "<details class=\"pc-not\" open" not in html and "pc-item-not_eligible" in folded
+    assert "企业规模" in html and "小型" in html  # derived facts with their working
+
+
+def test_eligible_item_has_amount_trace_and_cited_clauses(report: dict) -> None:
+    r = _result(report, "small_low_profit_cit")
+    html = result_html(r)
+    assert "符合" in html and "约 40 万元/年" in html and "免申即享" in html
+    assert html.count('class="pc-cond pc-met"') >= 4 and "✓" in html
+    assert "财政部 税务总局公告2023年第12号" in html and "第三条" in html
+    assert "摘要，以原文为准" in html  # the 2023/12 notice is held only as a summary
+    assert 'data-doc="cn_2023_12_small_micro_tax_fee"' in html and re.search(r'data-start="\d+" data-end="\d+"', html)
+    assert "准备材料" in html and "税务部门" in html
+
+
+def test_need_info_says_what_is_missing(report: dict) -> None:
+    r = next(r for r in report["results"] if r["status"] == "need_info" and r["missing_labels"])
+    html = result_html(r)
+    assert "还需了解：" + "、".join(r["missing_labels"]) in html
+    assert 'class="pc-cond pc-unknown"' in html
+
+
+def test_not_eligible_names_the_failing_condition() -> None:
+    big = {**SMALL_FACTORY, "employees": 400}
+    r = _result(match_profile(big).to_json(), "small_low_profit_cit")
+    assert r["status"] == "not_eligible"
+    failing = failing_condition(r["conditions"])
+    assert failing is not None and "300" in failing["text"]
+    html = result_html(r)
+    assert "不符合：" in html and 'class="pc-cond pc-not_met"' in html and "✗" in html
+
+
+def test_near_miss_is_shown() -> None:
+    r = {"policy_id": "x", "title": "T", "status": "not_eligible", "conditions": [], "citations": [],
+         "near_miss": "只差：研发费用占营业收入比例 3.2% < 4%"}
+    assert "只差：研发费用占营业收入比例 3.2% &lt; 4%" in result_html(r)
+
+
+def test_everything_from_documents_and_users_is_escaped() -> None:
+    evil = "<img src=x onerror=alert(1)>"
+    r = {"policy_id": "x", "title": evil, "status": "eligible", "benefit": evil, "conditions": [
+        {"text": evil, "outcome": "met", "detail": evil, "citation": {"doc_id": evil, "doc_title": evil, "quote": evil}}],
+        "citations": [{"doc_id": "d", "doc_title": evil, "doc_number": evil, "locator": evil, "quote": evil}]}
+    html = result_html(r) + hits_html([{"doc_id": "d", "doc_title": evil, "text": evil}], evil)
+    assert "<img" not in html and "&lt;img" in html
+
+
+def test_citation_without_offsets_carries_its_quote_for_lookup() -> None:
+    html = citation_html({"doc_id": "d1", "doc_title": "T", "quote": "原文一句"})
+    assert 'data-quote="原文一句"' in html and "data-start" not in html
+
+
+def test_context_marks_the_quote_within_a_window() -> None:
+    text = "甲" * 1000 + "关键条款内容" + "乙" * 1000
+    doc = SimpleNamespace(text=text, title="某办法", doc_number="豫政〔2020〕1号", is_summary=False)
+    html = context_html(doc, 1000, 1006, chars=300)
+    assert "<mark>关键条款内容</mark>" in html
+    assert html.count("甲") == 300 and html.count("乙") == 300 and html.count("…") == 2
+    assert "豫政〔2020〕1号" in html
+    assert "未能在原文中定位" in context_html(doc, None, None)
+    assert "未能在原文中定位" in context_html(doc, 5, 99999)
+
+
+def test_context_prefers_whole_lines() -> None:
+    text = "第一行很长" * 20 + "\n第二行。关键句。\n" + "后文" * 200
+    start = text.index("关键句")
+    html = context_html(SimpleNamespace(text=text, title="T", doc_number="", is_summary=True), start, start + 3, 100)
+    assert "第二行。<mark>关键句</mark>" in html and "摘要，以原文为准" in html
+
+
+def test_conditions_nest_groups() -> None:
+    html = conditions_html([{"text": "小型微利企业", "outcome": "unknown", "children": [
+        {"text": "从业人数≤300人", "outcome": "met", "detail": "50人 ≤ 300人"},
+        {"text": "资产≤5000万元", "outcome": "unknown", "presumed": True}]}])
+    assert html.count('<ul class="pc-trace">') == 2 and "推定" in html and "?" in html
+
+
+def test_answers_found_and_not_found() -> None:
+    cited = {"answer": "…", "found": True, "citations": [
+        {"doc_id": "d", "doc_title": "稳岗返还", "doc_number": "", "locator": "第三条", "quote": "申请条件", "summary": True}]}
+    assert "回答依据" in answer_html(cited) and "摘要，以原文为准" in answer_html(cited)
+    assert "<b>[1]</b>" in answer_html(cited)
+    nothing = answer_html({"answer": "", "found": False, "citations": []})
+    assert "没有找到" in nothing and "pc-cite" not in nothing
+    assert answer_html(None) == ""
+
+
+def test_empty_results_and_notices() -> None:
+    assert "回答几个问题" in results_html(None)
+    assert "没有新的" in notices_html([])
+    html = notices_html([{"policy_id": "p", "title": "新政", "status": "eligible", "status_label": "符合",
+                          "change_label": "新政策", "met": ["从业人数≤300人"], "missing": [], "benefit": "减税"}])
+    assert "新政" in html and "新政策" in html and "✓ 从业人数≤300人" in html
+
+
+def test_document_rows_mark_summaries() -> None:
+    docs = [SimpleNamespace(title="A法", doc_number="", issuer="全国人大", kind="law", completeness="全文", level="national",
+                            issued="2018-01-01", valid_from="", valid_until=""),
+            SimpleNamespace(title="要点摘要：B", doc_number="财税〔2023〕12号", issuer="财政部", kind="summary",
+                            completeness="摘要", level="national", issued="", valid_from="2023-01-01",
+                            valid_until="2027-12-31")]
+    rows = documents_rows(docs)
+    assert rows[0][0] == "要点摘要：B" and "摘要，以原文为准" in rows[0][3] and rows[0][6] == "2023-01-01 至 2027-12-31"
+    assert rows[1][1] == "—" and rows[1][3] == "法律"
+
+
+def test_notice_shows_commands_as_code_and_escapes_the_rest() -> None:
+    assert "<code>make ingest</code>" in notice_html(NO_INDEX_NOTICE)
+    assert notice_html("<b>`x`") == '<div class="pc-notice">&lt;b&gt;<code>x</code></div>'
