@@ -207,6 +207,23 @@ def test_coverage_view() -> None:
     assert Path(csv["value"]).stat().st_size > 0
 
 
+def test_coverage_filters_pick_exactly_their_segments() -> None:
+    """Every row a filter yields (not just the first page shown) belongs to it, and none is missed."""
+    from calculator.coverage import coverage_report
+    from calculator.ui.officials import GAP_FILTERS, _gap_rows
+
+    report = coverage_report()
+    for label, which in GAP_FILTERS.items():
+        rows = _gap_rows(report, which)
+        if which == "zero_eligible":
+            assert len(rows) == len(report.zero_eligible()) and all(r["符合"] == 0 for r in rows), label
+        elif which == "gaps":
+            assert len(rows) == len(report.gaps()) and all(r["符合"] == r["可能符合"] == 0 for r in rows), label
+        else:
+            assert len(rows) == len(report.segments), label
+        assert [r["符合"] for r in rows] == sorted(r["符合"] for r in rows), label
+
+
 # ---------------------------------------------------------------- admin area
 
 class _Request:

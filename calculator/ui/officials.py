@@ -54,12 +54,9 @@ def _coverage_summary(report: Any) -> str:
 
 
 def _gap_rows(report: Any, which: str) -> list[dict[str, Any]]:
-    rows = report.rows()
-    if which == "gaps":
-        rows = [r for r, seg in zip(rows, report.segments) if not seg.reached]
-    elif which == "zero_eligible":
-        rows = [r for r, seg in zip(rows, report.segments) if not seg.eligible]
-    return sorted(rows, key=lambda r: (r["符合"], r["可能符合"]))
+    """Table rows for the chosen filter, least covered first (rows() sorts)."""
+    chosen = {"gaps": report.gaps, "zero_eligible": report.zero_eligible}.get(which)
+    return report.rows(chosen() if chosen else None)
 
 
 @friendly(lambda message, *args: (error_html(message), gr.skip(), gr.skip(), gr.skip()))
