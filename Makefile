@@ -30,10 +30,10 @@ install: .venv/.installed
 
 # Debian packages the browser test and the PDF export need (Chromium, its driver, a CJK font, poppler).
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list 2>/dev/null | grep -qi "wqy" || { \
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list 2>/dev/null | grep -qi "wqy" && fc-list 2>/dev/null | grep -qi "emoji" || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium chromium-driver fonts-wqy-microhei poppler-utils >/dev/null; }
+	    chromium chromium-driver fonts-wqy-microhei fonts-noto-color-emoji poppler-utils >/dev/null; }
 
 ingest: install
 	$(PY) ingest.py

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -60,10 +61,18 @@ def _chroma_settings() -> Any:
 
 
 _clients: dict[tuple[str, ...], Any] = {}
+# Two threads constructing the first PersistentClient for a path at once get a half-started shared
+# system ("Could not connect to tenant default_tenant"), so creation is serialised (tests/test_load.py).
+_clients_lock = threading.Lock()
 
 
 def chroma_client(settings: Settings) -> Any:
     """Embedded PersistentClient under DATA_DIR, or HttpClient when CHROMA_HOST is set (cached per process)."""
+    with _clients_lock:
+        return _chroma_client_locked(settings)
+
+
+def _chroma_client_locked(settings: Settings) -> Any:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
 
@@ -275,18 +284,22 @@ def _build_locked(docs_dir: Path, settings: Settings, progress: Progress | None)
     if previous and same_model and same_lexicon and not report.changed and not report.removed:
         report.up_to_date, report.generation = True, previous.name
         return report
-    report.generation = _write_generation(settings, previous if old_docs else None, records, to_embed,
-                                          manifest_docs, lexicon.fingerprint, report, progress)
+    vectors = _vectors(settings, previous if old_docs else None, records, to_embed, report, progress)
+    report.generation = write_generation(settings, records, vectors, manifest_docs, lexicon.fingerprint, progress)
     return report
 
 
-def _write_generation(settings: Settings, previous: Generation | None, records: list[dict[str, Any]],
-                      to_embed: list[int], manifest_docs: dict[str, Any], lexicon_fingerprint: str,
-                      report: IngestReport, progress: Progress | None) -> str:
+def write_generation(settings: Settings, records: list[dict[str, Any]], vectors: np.ndarray,
+                     manifest_docs: dict[str, Any], lexicon_fingerprint: str,
+                     progress: Progress | None = None) -> str:
+    """Write `records` (with `tokens`) and their `vectors` as a new generation, switch CURRENT to it, return its name.
+
+    The caller holds the ingest lock (`build` does). Apart from `build`, bench/search_scale.py calls this
+    with synthetic records and copied vectors, so a 100× index is stored exactly as an ingest stores it.
+    """
     name = datetime.now(UTC).strftime("g%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     path = settings.data_dir / GENERATIONS / name
     path.mkdir(parents=True)
-    vectors = _vectors(settings, previous, records, to_embed, report, progress)
 
     with open(path / "passages.jsonl", "w", encoding="utf-8") as handle:
         for record in records:
@@ -299,6 +312,8 @@ def _write_generation(settings: Settings, previous: Generation | None, records: 
                                           configuration={"hnsw": {"space": "cosine"}},
                                           metadata={"generation": name, "model": settings.embedding_model})
     batch = max(1, min(client.get_max_batch_size(), 4096))
+    if progress:  # before the first batch: storing 100k passages takes minutes, the stage shows at once
+        progress("store", 0, len(records))
     for offset in range(0, len(records), batch):
         part = records[offset:offset + batch]
         collection.add(ids=[r["passage_id"] for r in part], embeddings=vectors[offset:offset + batch],
@@ -389,12 +404,17 @@ class IndexReader:
         self.lexical = LexicalIndex.load(generation.path / "lexical.npz")
         self.row_of = {p["passage_id"]: i for i, p in enumerate(self.passages)}
         self._collection: Any = None
+        self._collection_lock = threading.Lock()  # the first queries after a switch arrive together
 
     @property
     def model(self) -> str:
         return str(self.generation.manifest["model"])
 
     def collection(self) -> Any:
+        with self._collection_lock:
+            return self._collection_locked()
+
+    def _collection_locked(self) -> Any:
         if self._collection is None:
             try:
                 self._collection = chroma_client(self.settings).get_collection(

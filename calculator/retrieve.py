@@ -7,9 +7,12 @@ can tell a strong match from a weak one.
 """
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LangChainDocument
 from langchain_core.retrievers import BaseRetriever
@@ -82,21 +85,62 @@ class Hit:
         return data
 
 
-def search(query: str, k: int = 5) -> list[Hit]:
-    """The `k` best passages for `query`, best first."""
+_threads_lock = threading.Lock()
+_default_threads: int | None = None
+
+
+def _query_vector(model: str, query: str) -> np.ndarray:
+    """The question's embedding, computed with one intra-op thread.
+
+    A question is a few dozen tokens: splitting each of the model's ~100 small matrix products across
+    cores gains little (idle 2-core machine: 12 ms with torch's default 2 threads, 14 ms with one), and
+    when the cores are busy (other requests, an ingest, other processes) every split waits for a
+    descheduled worker: at load ~4, p95 270–550 ms with 2 threads against 30–40 ms with one
+    (bench/search_scale.py).
+
+    torch applies the setting to the calling thread (OpenMP/MKL per-thread settings); it also records it
+    as the value a thread copies when it first uses torch, so it is reset to the process default at once
+    (not to this thread's previous value, which may itself be a copied 1). A thread whose first torch call
+    falls inside those few milliseconds keeps one thread, which only makes a background re-index share the
+    cores with the searches it overlaps.
+    """
+    import torch
+
+    from calculator.embedding import get_embedder
+
+    global _default_threads
+    with _threads_lock:
+        if _default_threads is None:  # before any query lowered it
+            _default_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return get_embedder(model).encode_query(query)
+    finally:
+        torch.set_num_threads(_default_threads)
+
+
+def search(query: str, k: int = 5, timings: dict[str, float] | None = None) -> list[Hit]:
+    """The `k` best passages for `query`, best first.
+
+    `timings`, when given, receives the seconds spent per stage (lexical, embed, dense, fusion — the last
+    includes opening the index and building hits), so a slow query can be explained (bench/search_scale.py).
+    """
     query = (query or "").strip()
     if not query:
         raise UserError("问题不能为空", "the question is empty")
     if k < 1:
         raise UserError("k 必须是正整数", "k must be a positive integer")
+    started = time.perf_counter()
     query = query[:MAX_QUERY_CHARS]
     index = open_index()
     weights = fusion_weights(index.model)
+    lexical_started = time.perf_counter()
     lexical = index.lexical.top(get_lexicon().query_terms(query), CANDIDATES)
-
-    from calculator.embedding import get_embedder
-
-    dense = index.dense_rows(get_embedder(index.model).encode_query(query), CANDIDATES)
+    embed_started = time.perf_counter()
+    vector = _query_vector(index.model, query)
+    dense_started = time.perf_counter()
+    dense = index.dense_rows(vector, CANDIDATES)
+    fusion_started = time.perf_counter()
     fused: dict[int, float] = {}
     for rank, (row, _) in enumerate(lexical, 1):
         fused[row] = fused.get(row, 0.0) + weights.lexical / (weights.k + rank)
@@ -112,6 +156,11 @@ def search(query: str, k: int = 5) -> list[Hit]:
         hits.append(Hit(p["passage_id"], p["doc_id"], p["doc_title"], p["doc_number"], p["kind"], p["locator"],
                         p["text"], p["start"], p["end"], round(fused[row], 6), round(lex[1], 4) if lex else 0.0,
                         lex[0] if lex else None, dense_rank.get(row)))
+    if timings is not None:
+        finished = time.perf_counter()
+        timings.update(lexical=embed_started - lexical_started, embed=dense_started - embed_started,
+                       dense=fusion_started - dense_started,
+                       fusion=(finished - fusion_started) + (lexical_started - started))
     return hits
 
 

@@ -1,0 +1,195 @@
+"""Retrieval quality: ours against the two peers DESIGN.md measured, same corpus, same questions, one run.
+
+    python -m bench retrieval_peers [--k 5] [--misses]
+
+* **LangChain tutorial** — RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50) over each
+  document's text, an in-memory `langchain_chroma.Chroma`, the same embedding model through our
+  LangChain adapter (`calculator.embedding.LangChainEmbeddings`, the configured model), dense top-k.
+* **jieba BM25** — the same 500/50 chunks, plain `jieba.lcut` with jieba's default dictionary (none of
+  our domain words or synonyms), Okapi BM25 with k1 1.5, b 0.75.
+* **ours** — `calculator.retrieve.search` over the real index of knowledge/docs (data/bench/index).
+
+Recall@1, Recall@k and MRR come from `calculator eval retrieval` itself (same hit definition: the
+question's key phrase in a returned passage after textnorm.squash), per question set and combined.
+A 500-character chunk is ~4× longer than one of our passages, so the key-phrase test is easier for
+the peers: the ratios are conservative.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+import numpy as np
+
+from bench._common import DOCS_DIR, bench_index, environment_kept, machine, question_sets, table, use_index
+
+CHUNK_SIZE, CHUNK_OVERLAP = 500, 50
+K1, B = 1.5, 0.75
+_WORD = re.compile(r"\w")   # keeps words and numbers, drops punctuation and whitespace tokens
+
+Finder = Callable[[str, int], list[str]]   # (question, k) → passage texts, best first
+
+
+def tutorial_chunks() -> list[str]:
+    """The LangChain tutorial's split of every document's (cleaned) text."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from calculator.documents import scan_corpus
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+    return [chunk for doc in scan_corpus(DOCS_DIR).documents.values() for chunk in splitter.split_text(doc.text)]
+
+
+def langchain_tutorial(chunks: list[str]) -> Finder:
+    """Dense top-k from an in-memory Chroma filled through LangChain with our embedding adapter."""
+    from langchain_chroma import Chroma
+
+    from calculator.embedding import LangChainEmbeddings
+
+    store = Chroma(collection_name="bench-langchain-tutorial", embedding_function=LangChainEmbeddings())
+    store.reset_collection()  # the in-memory client is shared within a process: start empty
+    store.add_texts(chunks)
+    return lambda question, k: [doc.page_content for doc in store.similarity_search(question, k=k)]
+
+
+class JiebaBM25:
+    """Okapi BM25 over plain jieba words, idf = ln(1 + (N − df + 0.5) / (df + 0.5)) (never negative).
+
+    A query word counts once per occurrence, as rank-bm25 does; passages without any query word are not
+    returned. Punctuation and whitespace tokens are dropped on both sides, which only helps this peer.
+    """
+
+    def __init__(self, chunks: list[str]) -> None:
+        import jieba
+
+        self.tokenizer = jieba.Tokenizer()   # jieba's default dictionary, untouched by our lexicon
+        self.chunks = chunks
+        counts = [Counter(self.words(chunk)) for chunk in chunks]
+        self.vocabulary = {word: i for i, word in enumerate(sorted({w for c in counts for w in c}))}
+        self.tf = np.zeros((len(chunks), len(self.vocabulary)), dtype=np.float32)
+        for row, count in enumerate(counts):
+            for word, n in count.items():
+                self.tf[row, self.vocabulary[word]] = n
+        lengths = self.tf.sum(axis=1)
+        self.norm = K1 * (1 - B + B * lengths / lengths.mean())
+        df = (self.tf > 0).sum(axis=0)
+        self.idf = np.log1p((len(chunks) - df + 0.5) / (df + 0.5))
+
+    def words(self, text: str) -> list[str]:
+        return [word for word in self.tokenizer.lcut(text) if _WORD.search(word)]
+
+    def __call__(self, question: str, k: int) -> list[str]:
+        scores = np.zeros(len(self.chunks), dtype=np.float32)
+        for word in self.words(question):
+            column = self.vocabulary.get(word)
+            if column is not None:
+                tf = self.tf[:, column]
+                scores += self.idf[column] * tf * (K1 + 1) / (tf + self.norm)
+        ranked = [int(row) for row in np.argsort(-scores, kind="stable")[:k] if scores[row] > 0]
+        return [self.chunks[row] for row in ranked]
+
+
+def ours() -> Finder:
+    """`calculator.retrieve.search` over the bench index (built or refreshed now)."""
+    from calculator.retrieve import search
+
+    use_index(bench_index())
+    return lambda question, k: [hit.text for hit in search(question, k=k)]
+
+
+def evaluate(find: Finder, path: Path, k: int) -> dict[str, Any]:
+    """`calculator eval retrieval PATH --k K --json`, run with `find` as the search function.
+
+    The eval command owns the hit definition and the metrics; it looks up calculator.retrieve.search
+    when it runs, so that name is pointed at `find` for the call. If eval stopped calling it, the
+    peers would silently be scored as ours: the call count guards against that.
+    """
+    from calculator import retrieve
+    from calculator.commands import eval as eval_command
+
+    calls = 0
+
+    def search(question: str, k: int = 5) -> list[SimpleNamespace]:
+        nonlocal calls
+        calls += 1
+        return [SimpleNamespace(text=text) for text in find(question, k)]
+
+    args = argparse.Namespace(what="retrieval", file=path, k=k, misses=False, json=True)
+    printed = io.StringIO()
+    with mock.patch.object(retrieve, "search", search), contextlib.redirect_stdout(printed):
+        eval_command.run(args)
+    result = json.loads(printed.getvalue())
+    if calls != result["questions"]:
+        raise RuntimeError("calculator eval no longer calls calculator.retrieve.search; update bench/retrieval_peers.py")
+    return result
+
+
+def _combined(results: list[dict[str, Any]], k: int) -> dict[str, Any]:
+    """Metrics over the union of the sets: each metric is a mean over questions, so weight by set size."""
+    total = sum(r["questions"] for r in results)
+    merged: dict[str, Any] = {"questions": total, "misses": [m for r in results for m in r["misses"]]}
+    for metric in ("recall@1", f"recall@{k}", "mrr"):
+        merged[metric] = sum(r[metric] * r["questions"] for r in results) / total
+    return merged
+
+
+def _cell(value: float, reference: float | None) -> str:
+    """The metric, and for a peer how many times better ours is (ours / peer)."""
+    if reference is None:
+        return f"{value:.3f}"
+    ratio = "∞" if value == 0 and reference > 0 else "—" if value == 0 else f"{reference / value:.1f}"
+    return f"{value:.3f} (ours ×{ratio})"
+
+
+def run(k: int = 5, show_misses: bool = False) -> None:
+    sets = question_sets()
+    if not sets:
+        raise SystemExit("no question files found (../shared/eval/dev_questions.jsonl, tests/data/retrieval_extra.jsonl)")
+    print(machine(), flush=True)
+    chunks = tutorial_chunks()
+    print(f"tutorial chunks ({CHUNK_SIZE}/{CHUNK_OVERLAP}): {len(chunks)}, "
+          f"mean {sum(map(len, chunks)) / len(chunks):.0f} characters", flush=True)
+    systems: dict[str, Finder] = {"ours (hybrid)": ours(),
+                                  "LangChain tutorial (dense)": langchain_tutorial(chunks),
+                                  "jieba BM25": JiebaBM25(chunks)}
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, find in systems.items():
+        per_set = {label: evaluate(find, path, k) for label, path in sets.items()}
+        if len(per_set) > 1:
+            per_set["combined"] = _combined(list(per_set.values()), k)
+        results[name] = per_set
+
+    metrics = ("recall@1", f"recall@{k}", "mrr")
+    rows = []
+    ours_name = next(iter(systems))
+    for label in results[ours_name]:
+        for name in systems:
+            reference = None if name == ours_name else results[ours_name][label]
+            got = results[name][label]
+            rows.append([f"{label} ({got['questions']})", name]
+                        + [_cell(got[m], None if reference is None else reference[m]) for m in metrics])
+    print()
+    print(table(["questions", "system", "Recall@1", f"Recall@{k}", "MRR"], rows))
+    print(f"\n(\"ours ×N\": ours / peer; a hit = the key phrase in one of the top {k} passages, "
+          "calculator.commands.eval. Ours was tuned on these two sets (fusion weights, lexicon): "
+          "expect less on a held-out set.)")
+    for name in systems if show_misses else [ours_name]:
+        missed = results[name].get("combined", next(iter(results[name].values())))["misses"]
+        print(f"\n{name} misses ({len(missed)}): " + ("; ".join(f"{m['id']} {m['q']}" for m in missed) or "none"))
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench retrieval_peers")
+    parser.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
+    parser.add_argument("--misses", action="store_true", help="list every system's misses (default: ours only)")
+    args = parser.parse_args(argv)
+    with environment_kept():
+        run(args.k, args.misses)
