@@ -22,7 +22,7 @@ from calculator.config import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOCS_DIR = PROJECT_ROOT / "knowledge" / "docs"
-QUESTION_SETS = {"dev": PROJECT_ROOT.parent / "shared" / "eval" / "dev_questions.jsonl",
+QUESTION_SETS = {"dev": PROJECT_ROOT / "tests" / "data" / "dev_questions.jsonl",
                  "extra": PROJECT_ROOT / "tests" / "data" / "retrieval_extra.jsonl"}
 # The bundled corpus ingested once and kept (data/ is outside git): `build` is incremental, so the
 # benchmarks that only *read* an index share it and pay for the embedding once, not once each.

@@ -9,7 +9,7 @@
   our domain words or synonyms), Okapi BM25 with k1 1.5, b 0.75.
 * **ours** — `calculator.retrieve.search` over the real index of knowledge/docs (data/bench/index).
 
-Recall@1, Recall@k and MRR come from `calculator eval retrieval` itself (same hit definition: the
+Recall@1, Recall@k and MRR come from calculator/evaluation.py, as for `calculator eval retrieval` (same hit: the
 question's key phrase in a returned passage after textnorm.squash), per question set and combined.
 A 500-character chunk is ~4× longer than one of our passages, so the key-phrase test is easier for
 the peers: the ratios are conservative.
@@ -17,26 +17,28 @@ the peers: the ratios are conservative.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import json
 import re
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
-from unittest import mock
 
 import numpy as np
 
-from bench._common import DOCS_DIR, bench_index, environment_kept, machine, question_sets, table, use_index
+from bench._common import (
+    DOCS_DIR,
+    bench_index,
+    environment_kept,
+    machine,
+    question_sets,
+    table,
+    use_index,
+)
+from calculator.evaluation import Finder, our_finder
 
 CHUNK_SIZE, CHUNK_OVERLAP = 500, 50
 K1, B = 1.5, 0.75
 _WORD = re.compile(r"\w")   # keeps words and numbers, drops punctuation and whitespace tokens
 
-Finder = Callable[[str, int], list[str]]   # (question, k) → passage texts, best first
 
 
 def tutorial_chunks() -> list[str]:
@@ -100,37 +102,16 @@ class JiebaBM25:
 
 def ours() -> Finder:
     """`calculator.retrieve.search` over the bench index (built or refreshed now)."""
-    from calculator.retrieve import search
-
     use_index(bench_index())
-    return lambda question, k: [hit.text for hit in search(question, k=k)]
+    return our_finder()
 
 
 def evaluate(find: Finder, path: Path, k: int) -> dict[str, Any]:
-    """`calculator eval retrieval PATH --k K --json`, run with `find` as the search function.
+    """The eval command's metrics (calculator/evaluation.py owns the hit rule) for `find` over `path`."""
+    from calculator.evaluation import evaluate as score
+    from calculator.evaluation import read_questions
 
-    The eval command owns the hit definition and the metrics; it looks up calculator.retrieve.search
-    when it runs, so that name is pointed at `find` for the call. If eval stopped calling it, the
-    peers would silently be scored as ours: the call count guards against that.
-    """
-    from calculator import retrieve
-    from calculator.commands import eval as eval_command
-
-    calls = 0
-
-    def search(question: str, k: int = 5) -> list[SimpleNamespace]:
-        nonlocal calls
-        calls += 1
-        return [SimpleNamespace(text=text) for text in find(question, k)]
-
-    args = argparse.Namespace(what="retrieval", file=path, k=k, misses=False, json=True)
-    printed = io.StringIO()
-    with mock.patch.object(retrieve, "search", search), contextlib.redirect_stdout(printed):
-        eval_command.run(args)
-    result = json.loads(printed.getvalue())
-    if calls != result["questions"]:
-        raise RuntimeError("calculator eval no longer calls calculator.retrieve.search; update bench/retrieval_peers.py")
-    return result
+    return score(read_questions(path), find, k)
 
 
 def _combined(results: list[dict[str, Any]], k: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest
 from calculator.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV = Path("/work/shared/eval/dev_questions.jsonl")
+DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"  # copy of ../shared/eval
 EXTRA = ROOT / "tests" / "data" / "retrieval_extra.jsonl"
 OUT_OF_SCOPE = ROOT / "tests" / "data" / "questions_out_of_scope.jsonl"
 CONTRACT_KEYS = {"doc_id", "doc_title", "doc_number", "locator", "quote"}
