@@ -283,15 +283,19 @@ class _Loader:
         self.citations[ref] = citation
         return citation
 
-    def caveats_of(self, own: str, refs: list[ClauseRef]) -> tuple[str, ...]:
-        """The item's own caveat, then those of every document it cites (front-matter `caveat`)."""
-        found = [own] if own else []
-        for ref in refs:
-            doc = self.docs.get(ref.doc)
-            caveat = getattr(doc, "caveat", "") if doc is not None else ""
-            if caveat:
-                found.append(f"《{_SUMMARY_PREFIX.sub('', doc.title)}》：{caveat}")
-        return tuple(dict.fromkeys(found))
+    def caveats_of(self, file: str, own: str, refs: list[ClauseRef]) -> tuple[str, ...]:
+        """The caveat every verdict on the item carries.
+
+        The item's own caveat is the one shown: its author writes it with the cited documents' caveats
+        (front-matter `caveat`) in view, for this item (showing both printed the same doubt twice). So an
+        item citing a document that carries a caveat must state one; an item whose documents carry none
+        may have none.
+        """
+        doubtful = [d for d in dict.fromkeys(ref.doc for ref in refs) if getattr(self.docs.get(d), "caveat", "")]
+        if doubtful and not own:
+            self.problem(file, "caveat", f"引用了带提示（caveat）的文档 {'、'.join(doubtful)}，条目须写明自己的 caveat",
+                         f"cites {', '.join(doubtful)}, whose front-matter carries a caveat: the item must state its own")
+        return (own,) if own else ()
 
     def size_standards(self) -> None:
         """The 划型 thresholds are cited in every size verdict: their quotes are checked like any other."""
@@ -374,10 +378,11 @@ class _Loader:
             if citation is not None:
                 citations.append(citation)
         refs += [n.cite for d in self._used_definitions(conditions) for n in d.node.walk() if n.cite is not None]
+        caveats = self.caveats_of(file, item.caveat, refs)
         if len(self.problems) > before:
             return None
         margin = item.near_miss_margin if item.near_miss_margin is not None else default_margin
-        return Policy(item, conditions, tuple(citations), self.caveats_of(item.caveat, refs), amount, margin, file)
+        return Policy(item, conditions, tuple(citations), caveats, amount, margin, file)
 
     def _formula(self, file: str, item: PolicyItem) -> Formula | None:
         if item.amount is None:

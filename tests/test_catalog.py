@@ -156,14 +156,20 @@ def test_validity_window(real: Catalog) -> None:
     assert policy.status_on(date(2028, 1, 1)) == EXPIRED
 
 
-def test_caveats_of_cited_documents_are_carried(real: Catalog, docs: dict) -> None:
+def test_an_item_citing_a_doubtful_document_states_its_own_caveat_once(real: Catalog, docs: dict) -> None:
     for policy in real.policies:
-        for citation in policy.citations:
-            caveat = docs[citation.doc_id].caveat
-            if caveat:
-                assert any(caveat in c for c in policy.caveats), (policy.id, citation.doc_id)
-    own = real.get("small_low_profit_cit")
-    assert own.caveats[0].startswith("依据为财政部")
+        doubtful = [c.doc_id for c in policy.citations if docs[c.doc_id].caveat]
+        assert policy.caveats == (policy.item.caveat,) if policy.item.caveat else not doubtful, policy.id
+    assert real.get("small_scale_vat_exemption").caveats[0].startswith("依据为财政部")
+
+
+def test_citing_a_doubtful_document_without_a_caveat_fails(copy: Path, docs: dict) -> None:
+    text = (copy / "small_scale_vat_exemption.yaml").read_text(encoding="utf-8")
+    start = text.index("\ncaveat: >-\n")
+    end = text.index("\ndoubt:", start)
+    (copy / "small_scale_vat_exemption.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
+    lines = problems(copy, docs)
+    assert any("small_scale_vat_exemption.yaml: caveat: cites cn_2023_19_small_scale_vat" in line for line in lines), lines
 
 
 def test_folded_yaml_text_has_no_stray_spaces(real: Catalog) -> None:
