@@ -41,16 +41,10 @@ class QuoteNotFound(ValueError):
     """A catalog quote is not in its document: the citation would be a fabrication, so loading fails."""
 
 
-@dataclass(frozen=True)
-class Citation:
-    doc_id: str
-    doc_title: str
-    doc_number: str
-    locator: str
-    quote: str
-    kind: str = ""
-    start: int | None = None
-    end: int | None = None
+class SummaryMark:
+    """For anything shown with its document's `kind`: a project summary must say so wherever it appears."""
+
+    kind: str
 
     @property
     def is_summary(self) -> bool:
@@ -59,6 +53,18 @@ class Citation:
     @property
     def note(self) -> str:
         return SUMMARY_NOTE if self.is_summary else ""
+
+
+@dataclass(frozen=True)
+class Citation(SummaryMark):
+    doc_id: str
+    doc_title: str
+    doc_number: str
+    locator: str
+    quote: str
+    kind: str = ""
+    start: int | None = None
+    end: int | None = None
 
     def label(self) -> str:
         """One line for people: 《title》文号 locator（摘要，以原文为准）."""

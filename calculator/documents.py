@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 SKIPPED_NAMES = frozenset({"INDEX.md", "README.md", "META.yaml"})  # corpus notes, not documents
 META_FILE = "META.yaml"  # per-folder metadata for files that cannot carry front-matter (seeds/)
-SUMMARY_NOTE = "摘要，以原文为准"
 
 DOCUMENT_FIELDS = ("title", "doc_number", "issuer", "issued", "valid_from", "valid_until", "level",
                   "kind", "completeness", "note", "caveat", "source")

@@ -17,8 +17,8 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LangChainDocument
 from langchain_core.retrievers import BaseRetriever
 
+from calculator.citation import SummaryMark
 from calculator.config import BUNDLED_MODEL, get_settings
-from calculator.documents import SUMMARY_NOTE
 from calculator.errors import UserError
 from calculator.index import open_index
 from calculator.lexical import MAX_QUERY_CHARS, get_lexicon
@@ -54,7 +54,7 @@ def fusion_weights(model: str | None = None) -> FusionWeights:
 
 
 @dataclass(frozen=True)
-class Hit:
+class Hit(SummaryMark):
     """A passage found for a question, with its document's provenance and how it was found."""
 
     passage_id: str
@@ -70,14 +70,6 @@ class Hit:
     lexical_score: float           # BM25 (0 when no query word occurs in the passage)
     lexical_rank: int | None       # 1-based, None when not among the lexical candidates
     dense_rank: int | None
-
-    @property
-    def is_summary(self) -> bool:
-        return self.kind == "summary"
-
-    @property
-    def note(self) -> str:
-        return SUMMARY_NOTE if self.is_summary else ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
