@@ -1,0 +1,26 @@
+"""`match --text` end to end on realistic descriptions: the parser and the engine must agree with the table."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from calculator.match import match_profile
+from calculator.parse import parse_text
+
+CASES = yaml.safe_load((Path(__file__).parent / "data" / "match_text_cases.yaml").read_text(encoding="utf-8"))
+TODAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:24] for c in CASES])
+def test_description_gives_the_expected_verdicts(case: dict[str, Any]) -> None:
+    parsed = parse_text(case["text"])
+    assert not parsed.errors, parsed.errors
+    results = {r["policy_id"]: r for r in match_profile(parsed.updates, today=TODAY).to_json()["results"]}
+    got = {pid: results[pid]["status"] for pid in case["expect"]}
+    assert got == case["expect"], parsed.updates
+    for pid, facts in case.get("missing", {}).items():
+        assert set(results[pid]["missing"]) == set(facts), (pid, results[pid]["missing"])
