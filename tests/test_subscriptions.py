@@ -32,6 +32,7 @@ issuer: 许昌市人民政府
 level: xuchang
 department: 许昌市工业和信息化局
 benefit: 注册在许昌的制造业企业可申请测试奖补
+caveat: 测试条目，引用的河南省文件为摘要
 mode: 需申报
 apply:
   how: 向市工业和信息化局申报
