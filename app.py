@@ -2,10 +2,11 @@
 
 A thin shell: the page is calculator/ui (layout and handlers), the logic is the calculator library.
 Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT. Start-up builds the page, opens the
-index's vector store (its embedded Chroma client fails when two threads open it at once, so this
-happens before any request), then serves while the embedding model and the rest of the warm-up load
-in a background thread: the page comes up without waiting for the model, and a turn that arrives
-first waits for that one load (the embedder loads under a lock) instead of starting another.
+index's vector store (so the first turns do not pay for it; calculator/index.py serialises a first
+open from several request threads, as after an ingest switches the index), then serves while the
+embedding model and the rest of the warm-up load in a background thread: the page comes up without
+waiting for the model, and a turn that arrives first waits for that one load (the embedder loads
+under a lock) instead of starting another.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ log = logging.getLogger("calculator.app")
 
 
 def open_store() -> None:
-    """Open the current index and its Chroma collection once, before any request thread can race for it."""
+    """Open the current index and its Chroma collection once, before the first request needs it."""
     from calculator.errors import UserError
     from calculator.index import open_index
     from calculator.ui.common import index_ready

@@ -7,13 +7,8 @@ prints the load average next to its numbers and reports the better of repeated r
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,38 +93,10 @@ def bench_index() -> Settings:
     return settings
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def chroma_server(path: Path) -> Iterator[int]:
     """`chroma run` on 127.0.0.1 with its data in `path`; yields the port, stops the server on exit."""
-    executable = Path(sys.executable).with_name("chroma")
-    if not executable.exists():
-        executable = Path(shutil.which("chroma") or "chroma")
-    port = _free_port()
-    path.mkdir(parents=True, exist_ok=True)
-    with open(path / "chroma.log", "w") as log:
-        server = subprocess.Popen([str(executable), "run", "--path", str(path / "data"), "--host", "127.0.0.1",
-                                   "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
-                        break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"chroma run did not start: {(path / 'chroma.log').read_text()[-2000:]}")
-                    time.sleep(0.3)
-            yield port
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    from tests.apprunner import chroma_server as running_chroma
+
+    with running_chroma(path) as server:
+        yield server.port

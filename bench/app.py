@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+
+from tests.apprunner import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = [  # a realistic conversation: facts, a quick-reply style answer, a question, a correction
@@ -37,12 +38,6 @@ SCRIPT = [  # a realistic conversation: facts, a quick-reply style answer, a que
     "深圳的人才公寓怎么申请？",
     "有融资需求",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RssSampler(threading.Thread):

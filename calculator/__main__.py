@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     name = argv[0]
     if name not in COMMANDS:
-        print(f"参数错误：未知命令 {name!r} / bad arguments: unknown command {name!r}\n\n{_overview()}", file=sys.stderr)
+        print(f"参数错误：未知命令 {name!r}（python -m calculator --help 列出命令） / bad arguments: unknown command "
+              f"{name!r} (python -m calculator --help lists them)", file=sys.stderr)
         return 2
     try:
         module = importlib.import_module(f"calculator.commands.{name}")

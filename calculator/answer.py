@@ -266,7 +266,10 @@ def ask(question: str, profile: Any = None, k: int = 5, today: date | None = Non
     question = (question or "").strip()
     if not question:
         raise UserError("问题不能为空", "the question is empty")
-    question = question[:MAX_QUESTION_CHARS]
+    if len(question) > MAX_QUESTION_CHARS:  # answered from its beginning, and the answer says so
+        answer = ask(question[:MAX_QUESTION_CHARS], profile=profile, k=k, today=today, report=report)
+        answer.answer = f"{message('question_truncated', chars=MAX_QUESTION_CHARS)}\n\n{answer.answer}"
+        return answer
     started = time.perf_counter()
     terms = question_terms(question)
     hits = search(question, k=k)

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from calculator.answer import Answer, ask
-from calculator.errors import UserError
+from calculator.errors import ServiceUnavailable, UserError
 from calculator.interview import Question, next_question, topic_of
 from calculator.match import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, MatchReport, match_profile
 from calculator.parse import ParseResult, parse_text
@@ -61,8 +61,9 @@ class ChatState:
         profile = data.get("profile") if isinstance(data.get("profile"), dict) else {}
         pending = data.get("pending")
         pending = pending if isinstance(pending, str) and (pending in FIELDS or pending in SETS) else None
-        declined = [d for d in data.get("declined") or [] if isinstance(d, str) and (d in FIELDS or d in SETS)]
-        turns = data.get("turns") if isinstance(data.get("turns"), int) else 0
+        listed = data.get("declined") if isinstance(data.get("declined"), list) else []
+        declined = [d for d in listed if isinstance(d, str) and (d in FIELDS or d in SETS)]
+        turns = data.get("turns") if isinstance(data.get("turns"), int) and not isinstance(data.get("turns"), bool) else 0
         return cls(_valid_fields(profile)[0], pending, list(dict.fromkeys(declined)), max(0, turns))
 
 
@@ -252,9 +253,12 @@ def new_session(today: date | None = None) -> tuple[ChatState, Reply]:
 
 
 def _ask_safely(text: str, profile: dict[str, Any], today: date | None, report: MatchReport) -> Answer:
-    """An answer, or the reason there is none (no index yet) as the answer's text."""
+    """An answer, or the reason there is none (no index yet, search service down) as the answer's text."""
     try:
         return ask(text, profile=profile, today=today, report=report)
+    except ServiceUnavailable as exc:  # users get words they can act on; the operator's log gets the detail
+        log.warning("ask: search service unavailable: %s", exc.en)
+        return Answer(message("search_unavailable"), False, [])
     except UserError as exc:
         return Answer(f"暂时无法检索知识库：{exc.zh}", False, [])
 

@@ -9,3 +9,8 @@ class UserError(Exception):
         super().__init__(f"{zh} / {en}")
         self.zh = zh
         self.en = en
+
+
+class ServiceUnavailable(UserError):
+    """A service answers depend on (the Chroma server) is down or unreachable: worth retrying later, and
+    nothing else is affected (matching needs no index), so callers word it for users and carry on."""

@@ -29,6 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +40,7 @@ import numpy as np
 
 from calculator.config import Settings, get_settings
 from calculator.documents import Document, DocumentError, scan_corpus
-from calculator.errors import UserError
+from calculator.errors import ServiceUnavailable, UserError
 from calculator.lexical import LexicalIndex, get_lexicon
 from calculator.splitter import indexed_text, split
 
@@ -83,8 +84,8 @@ def _chroma_client_locked(settings: Settings) -> Any:
                 _clients[key] = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
                                                     settings=_chroma_settings())
             except Exception as exc:  # connection errors come in several types
-                raise UserError(f"无法连接 Chroma 服务 {settings.chroma_host}:{settings.chroma_port}",
-                                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: {exc}") from exc
+                raise ServiceUnavailable(f"无法连接 Chroma 服务 {settings.chroma_host}:{settings.chroma_port}",
+                                         f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: {exc}") from exc
         return _clients[key]
     path = (settings.data_dir / "chroma").resolve()
     key = ("local", str(path))
@@ -92,6 +93,13 @@ def _chroma_client_locked(settings: Settings) -> Any:
         path.mkdir(parents=True, exist_ok=True)
         _clients[key] = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     return _clients[key]
+
+
+def _unreachable(exc: Exception) -> bool:
+    """A connection failure (server stopped, port closed), as opposed to a missing collection."""
+    import httpx
+
+    return isinstance(exc, (OSError, httpx.TransportError))
 
 
 def collection_prefix(settings: Settings) -> str:
@@ -250,6 +258,9 @@ def build(docs_dir: Path | str | None = None, settings: Settings | None = None,
 
 def _build_locked(docs_dir: Path, settings: Settings, progress: Progress | None) -> IngestReport:
     scan = scan_corpus(docs_dir)
+    if not scan.documents:  # a mistyped or empty folder must not replace a working index with an empty one
+        raise UserError(f"{docs_dir} 中没有可导入的文档（{len(scan.failures)} 个文件无法读取），现有索引保持不变",
+                        f"no readable documents under {docs_dir} ({len(scan.failures)} unreadable); the index is unchanged")
     report = IngestReport(documents=len(scan.documents), failures=scan.failures)
     previous = current_generation(settings)
     _remove_leftovers(settings, previous)
@@ -419,7 +430,12 @@ class IndexReader:
             try:
                 self._collection = chroma_client(self.settings).get_collection(
                     self.generation.collection, embedding_function=None)
+            except ServiceUnavailable:
+                raise  # the server is down: re-running ingest would not help
             except Exception as exc:  # NotFoundError / ValueError depending on the client
+                if _unreachable(exc):
+                    raise ServiceUnavailable(f"无法连接 Chroma 服务（{_store_label(self.settings)}）",
+                                             f"cannot reach the Chroma server ({_store_label(self.settings)}): {exc}") from exc
                 raise UserError("索引不完整（向量库中缺少当前版本），请重新运行 ingest",
                                 "the index is incomplete (vector collection missing); run ingest again") from exc
         return self._collection
@@ -431,12 +447,23 @@ class IndexReader:
             return []
         collection = self.collection()
         try:
-            result = collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
-        except Exception as exc:  # server gone, collection dropped: one clear line, not a traceback
-            raise UserError(f"向量库查询失败（{_store_label(self.settings)}），请检查 Chroma 服务或重新运行 ingest",
-                            f"vector store query failed ({_store_label(self.settings)}): {exc}") from exc
+            if self.settings.chroma_host:  # Chroma's HTTP client never times out: a stalled server would hold the turn
+                result = _server_queries.submit(collection.query, query_embeddings=[vector], n_results=n,
+                                                include=["distances"]).result(timeout=SERVER_QUERY_TIMEOUT_S)
+            else:
+                result = collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        except Exception as exc:  # server gone or stalled (TimeoutError), collection dropped: one clear line
+            error = ServiceUnavailable if _unreachable(exc) else UserError
+            raise error(f"向量库查询失败（{_store_label(self.settings)}），请检查 Chroma 服务或重新运行 ingest",
+                        f"vector store query failed ({_store_label(self.settings)}): {exc or type(exc).__name__}") from exc
         return [self.row_of[pid] for pid in result["ids"][0] if pid in self.row_of]
 
+
+# Queries to a Chroma server run here so that each waits at most SERVER_QUERY_TIMEOUT_S (tests/test_faults.py):
+# a server that accepts connections but never answers (stopped, swapping) otherwise blocks a chat turn forever.
+# A stalled query keeps its worker until the server answers; once all are stuck, new queries time out waiting.
+SERVER_QUERY_TIMEOUT_S = 5.0
+_server_queries = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chroma-query")
 
 _readers: dict[str, IndexReader] = {}
 

@@ -36,6 +36,8 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     max_length: int | None = None
+    earliest: date | None = None    # bounds of a date field (min/max in the YAML), e.g. 成立日期 ≥ 1949-10-01
+    latest: date | None = None
     choices: tuple[str, ...] = ()
     question: str = ""
     quick: tuple[str, ...] = ()
@@ -79,6 +81,8 @@ def _spec(key: str, raw: dict[str, Any], derived: bool) -> FieldSpec:
         minimum=raw.get("min") if raw.get("type") in NUMERIC else None,
         maximum=raw.get("max") if raw.get("type") in NUMERIC else None,
         max_length=raw.get("max_length"),
+        earliest=date.fromisoformat(str(raw["min"])) if raw.get("type") == "date" and raw.get("min") else None,
+        latest=date.fromisoformat(str(raw["max"])) if raw.get("type") == "date" and raw.get("max") else None,
         choices=_choices(raw),
         question=raw.get("question", ""),
         quick=tuple(raw.get("quick", ())),
@@ -185,6 +189,10 @@ def _field(spec: FieldSpec) -> Any:
         bounds["le"] = spec.maximum
     if spec.max_length:
         bounds["max_length"] = spec.max_length
+    if spec.earliest is not None:
+        bounds["ge"] = spec.earliest
+    if spec.latest is not None:
+        bounds["le"] = spec.latest
     return Field(default=None, title=spec.label, description=spec.question, json_schema_extra=extra, **bounds)
 
 
@@ -195,6 +203,13 @@ class _ProfileBase(BaseModel):
     @classmethod
     def _bools(cls, value: Any) -> Any:
         return _coerce_bool(value)
+
+    @field_validator(*[k for k, s in FIELDS.items() if s.type in NUMERIC], mode="before", check_fields=False)
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would read true as 1 (人, 万元): a client's mistake, not a count
+            raise ValueError("应为数字，不能是 是/否 / must be a number, not true/false")
+        return value
 
     @field_validator(*[k for k, s in FIELDS.items() if s.type == "date"], mode="before", check_fields=False)
     @classmethod
@@ -220,16 +235,33 @@ Profile = create_model(  # type: ignore[call-overload]
 )
 
 
+MAX_SHOWN_INPUT = 60  # a message quotes the value it got, but not a megabyte of it
+
+
+def _shown(value: Any, quote: bool = True) -> str:
+    """A value for a one-line message: repr (so a newline stays "\\n"), cut at MAX_SHOWN_INPUT."""
+    text = value if not quote and isinstance(value, str) and value.isprintable() else repr(value)
+    return text if len(text) <= MAX_SHOWN_INPUT else text[:MAX_SHOWN_INPUT] + "…"
+
+
 def _describe_error(err: dict[str, Any]) -> tuple[str, str]:
     """One pydantic error as (Chinese, English) fragments naming the field by its label."""
     key = str(err["loc"][0]) if err.get("loc") else "?"
     spec = FIELDS.get(key)
     got = err.get("input")
-    got_text = f"（收到 {got!r}）" if got is not None and not isinstance(got, dict) else ""
+    got = got.isoformat() if isinstance(got, date) else got
+    got_text = f"（收到 {_shown(got)}）" if got is not None and not isinstance(got, dict) else ""
     if err["type"] == "extra_forbidden":
-        return f"未知字段“{key}”", f"unknown field {key!r}"
+        return f"未知字段“{_shown(key, quote=False)}”", f"unknown field {_shown(key)}"
     label = spec.label if spec else key
     kind = err["type"]
+    if kind in {"greater_than_equal", "less_than_equal"} and spec and spec.type == "date":
+        span = f"{spec.earliest or ''}～{spec.latest or ''}"
+        return f"{label}应在 {span} 之间{got_text}", f"{key} must be between {spec.earliest} and {spec.latest}"
+    if kind == "string_too_long" and spec:
+        return f"{label}最多 {spec.max_length} 个字", f"{key} must be at most {spec.max_length} characters"
+    if kind == "string_type" and spec:
+        return f"{label}应为文字{got_text}", f"{key} must be text"
     if kind in {"greater_than_equal", "less_than_equal"} and spec:
         return (f"{label}应在 {format_number(spec.minimum)}～{format_number(spec.maximum)}{spec.unit} 之间{got_text}",
                 f"{key} must be between {spec.minimum} and {spec.maximum} {spec.unit}")
@@ -261,14 +293,17 @@ def _expand_sets(data: dict[Any, Any]) -> dict[Any, Any]:
         if not isinstance(listed, list):
             raise UserError(f"{set_name} 应为列表", f"{set_name} must be a list")
         labels = {FIELDS[m].label: m for m in members}
-        unknown = [x for x in listed if x not in labels and x not in members]
+        unknown = [x for x in listed if not isinstance(x, str) or (x not in labels and x not in members)]
         if unknown:
-            raise UserError(f"画像有误：未知资质 {unknown}，可选：{'、'.join(labels)}",
-                            f"invalid profile: unknown {set_name} {unknown}")
+            raise UserError(f"画像有误：未知资质 {_shown(unknown)}，可选：{'、'.join(labels)}",
+                            f"invalid profile: unknown {set_name} {_shown(unknown)}")
         chosen = {labels.get(x, x) for x in listed}
         for member in members:
             data.setdefault(member, member in chosen)
     return data
+
+
+MAX_LISTED_ERRORS = 10
 
 
 def validate_profile(data: Any) -> Any:
@@ -277,13 +312,15 @@ def validate_profile(data: Any) -> Any:
         data = data.model_dump(exclude_none=True)
     if not isinstance(data, dict):
         raise UserError("企业画像应为 JSON 对象", "the profile must be a JSON object")
-    data = _expand_sets({_BY_LABEL.get(k, k) if isinstance(k, str) else k: v for k, v in data.items()})
+    data = _expand_sets({_BY_LABEL.get(str(k), str(k)): v for k, v in data.items()})  # a key 1 is unknown field “1”
     try:
         return Profile(**data)
     except ValidationError as exc:
-        parts = [_describe_error(e) for e in exc.errors()]
-        raise UserError("画像有误：" + "；".join(p[0] for p in parts),
-                        "invalid profile: " + "; ".join(p[1] for p in parts)) from None
+        errors = exc.errors()
+        parts = [_describe_error(e) for e in errors[:MAX_LISTED_ERRORS]]
+        more = len(errors) - len(parts)  # a file of 100,000 wrong keys gets one readable line, not megabytes
+        raise UserError("画像有误：" + "；".join(p[0] for p in parts) + (f"；等共 {len(errors)} 处" if more else ""),
+                        "invalid profile: " + "; ".join(p[1] for p in parts) + (f"; {more} more" if more else "")) from None
 
 
 def profile_schema() -> dict[str, Any]:

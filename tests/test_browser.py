@@ -11,15 +11,12 @@ refreshes the README's small copies in docs/screenshots/.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from apprunner import running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,7 +25,6 @@ CHROMIUM = "/usr/bin/chromium"
 # The flags that work on these machines (no sandbox as root; no background connections on a closed network).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TODAY = "2026-11-23"
 TURN_TIMEOUT_MS = 60_000  # the first turn may wait for the model, which loads in the background at start
 DOCS_SHOTS = ROOT / "docs" / "screenshots"
 DOCS_WIDTH = 900
@@ -38,35 +34,12 @@ DOCS_WIDTH = 900
 def app_url(built_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make test installs it)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    logs = tmp_path_factory.mktemp("app")
-    env = {**os.environ, "DATA_DIR": str(built_index), "CALCULATOR_TODAY": TODAY, "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_SERVER_NAME": "127.0.0.1", "SUBSCRIPTIONS_DB": str(logs / "subs.sqlite3")}
-    for var in ("ADMIN_USER", "ADMIN_PASSWORD", "OPENAI_BASE_URL", "OPENAI_API_KEY", "LLM_MODEL"):
-        env.pop(var, None)
-    log = (logs / "app.log").open("w")
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("the app did not start:\n" + (logs / "app.log").read_text()[-3000:])
-            time.sleep(0.2)
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
-    text = (logs / "app.log").read_text()
+        with running_app(built_index, tmp_path_factory.mktemp("app")) as app:
+            yield app.url
+    except RuntimeError as exc:  # it did not start: say why, with the end of its log
+        pytest.fail(str(exc))
+    text = app.log()
     # Nothing identifying in the logs: no company name, no credit code, no message text.
     assert "许昌测试机械" not in text and "91411000" not in text and "人才公寓" not in text
 

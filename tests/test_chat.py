@@ -99,6 +99,8 @@ def test_a_question_about_a_policy_does_not_describe_the_user(index_env):
     assert reply.route == "question" and "cert_hightech" not in state.profile
     state, reply = respond(state, "参保职工30人以下的企业能申请稳岗返还吗？")
     assert "insured_employees" not in state.profile and reply.route == "question"
+    state, reply = respond(state, "小型微利企业所得税优惠谁能享受？")   # 谁 asks; 企业 here is no answer to 主体类型
+    assert reply.route == "question" and "entity_type" not in state.profile
 
 
 def test_a_statement_and_a_question_in_one_message(index_env):

@@ -2,52 +2,20 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from apprunner import chroma_server as running_chroma
+
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def chroma_server(tmp_path: Path):
-    executable = Path(sys.executable).with_name("chroma")
-    if not executable.exists():
-        executable = Path(shutil.which("chroma") or "chroma")
-    port = _free_port()
-    log = open(tmp_path / "chroma.log", "w")
-    server = subprocess.Popen([str(executable), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"chroma run did not start: {(tmp_path / 'chroma.log').read_text()[-2000:]}")
-                time.sleep(0.3)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    with running_chroma(tmp_path / "chroma") as server:
+        yield server.port
 
 
 def test_ingest_and_search_through_server(chroma_server: int, tmp_path: Path, project_root: Path,

@@ -24,6 +24,7 @@ DOCX_MAX_ENTRIES = 2000
 DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 DOCX_MAX_RATIO = 200
 MAX_STEM = 80
+MAX_STEM_BYTES = 200   # file systems allow 255 bytes per name: room for "-12" and the suffix (𠀀 is 4 bytes)
 _EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"#!")
 _UNSAFE = re.compile(r"[<>:\"/\\|?*]+|\s+")
 
@@ -56,7 +57,10 @@ def safe_name(filename: str) -> str:
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
-    stem = stem.strip(" ._")[:MAX_STEM] or "upload"
+    stem = stem.strip(" ._")[:MAX_STEM]
+    while len(stem.encode()) > MAX_STEM_BYTES:
+        stem = stem[:-1]
+    stem = stem.rstrip(" ._") or "upload"
     name = f"{stem}.{suffix.lower()}" if suffix else stem
     return f"upload-{name}" if name in SKIPPED_NAMES else name
 

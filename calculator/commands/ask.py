@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from calculator.errors import UserError
 
@@ -20,15 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
 
 
-def _profile(path: Path | None) -> dict | None:
-    if path is None:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"无法读取画像文件 {path}", f"cannot read the profile file {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UserError(f"画像文件不是有效的 JSON（第{exc.lineno}行）", f"the profile file is not valid JSON: {exc}") from None
+def _profile(path: Path | None) -> Any:
+    """The --profile file, read with the same limits and messages as `match --profile`."""
+    from calculator.commands.match import read_profile
+
+    return None if path is None else read_profile(str(path))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,9 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--today", help="计算日期 YYYY-MM-DD（默认今天） / date the verdicts apply to")
 
 
+MAX_REPORT_CHARS = 50_000_000  # a match report is a few hundred KB; far bigger is the wrong file
+
+
 def _read_report(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
+        with path.open(encoding="utf-8-sig") as handle:
+            raw = handle.read(MAX_REPORT_CHARS + 1)
+        if len(raw) > MAX_REPORT_CHARS:
+            raise UserError(f"匹配结果文件过大：{path}", f"the report file is too large: {path}")
+        return json.loads(raw)
     except FileNotFoundError:
         raise UserError(f"找不到匹配结果文件：{path}", f"report file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -37,6 +44,8 @@ def _read_report(path: Path) -> Any:
     except json.JSONDecodeError as exc:
         raise UserError(f"匹配结果不是有效的 JSON（第{exc.lineno}行）：{path}",
                         f"the report is not valid JSON (line {exc.lineno}): {path}") from None
+    except RecursionError:
+        raise UserError(f"匹配结果 JSON 嵌套过深：{path}", f"the report JSON is nested too deeply: {path}") from None
 
 
 def _profile_data(args: argparse.Namespace) -> dict[str, Any]:

@@ -31,15 +31,25 @@ def parse_today(raw: str | None) -> date | None:
         raise UserError(f"日期格式应为 YYYY-MM-DD：{raw}", f"--today must be YYYY-MM-DD, got {raw!r}") from None
 
 
+MAX_PROFILE_CHARS = 1_000_000  # a profile is a few KB: a bigger file is the wrong file, and is not read whole
+
+
 def read_profile(source: str) -> Any:
     """The JSON object in a file or on stdin ('-'); every failure is one clear line."""
     name = "标准输入" if source == "-" else source
     try:
-        raw = sys.stdin.read() if source == "-" else open(source, encoding="utf-8-sig").read()
+        if source == "-":
+            raw = sys.stdin.read(MAX_PROFILE_CHARS + 1)
+        else:
+            with open(source, encoding="utf-8-sig") as handle:
+                raw = handle.read(MAX_PROFILE_CHARS + 1)
     except FileNotFoundError:
         raise UserError(f"找不到画像文件：{source}", f"profile file not found: {source}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"无法读取画像文件：{name}", f"cannot read the profile {source}: {exc}") from None
+    if len(raw) > MAX_PROFILE_CHARS:
+        raise UserError(f"画像文件过大（超过 {MAX_PROFILE_CHARS:,} 字符）：{name}",
+                        f"the profile is larger than {MAX_PROFILE_CHARS:,} characters: {source}")
     if not raw.strip():
         raise UserError(f"画像为空：{name}", f"the profile is empty: {source}")
     try:
@@ -47,6 +57,8 @@ def read_profile(source: str) -> Any:
     except json.JSONDecodeError as exc:
         raise UserError(f"画像不是有效的 JSON（第{exc.lineno}行第{exc.colno}列）：{name}",
                         f"the profile is not valid JSON (line {exc.lineno}, column {exc.colno}): {source}") from None
+    except RecursionError:
+        raise UserError(f"画像 JSON 嵌套过深：{name}", f"the profile JSON is nested too deeply: {source}") from None
 
 
 def _parsed_json(parsed: Any) -> dict[str, Any]:

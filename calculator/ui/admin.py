@@ -7,6 +7,7 @@ some other way still does nothing.
 """
 from __future__ import annotations
 
+import logging
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import gradio as gr
 from calculator.errors import UserError
 from calculator.ui.common import error_html, friendly
 
+log = logging.getLogger("calculator.app")
 DISABLED = ("知识库管理未启用：请在环境变量中设置 ADMIN_USER 和 ADMIN_PASSWORD 后重启应用"
             "（没有默认密码）。")
 POLL_SECONDS = 2.0
@@ -45,6 +47,9 @@ def upload(files: list[str] | None, request: gr.Request) -> str:
             lines.append(f"<li>✓ {escape(name)} → 已保存为 {escape(saved.name)}</li>")
         except UserError as exc:
             lines.append(f"<li>✗ {escape(name)}：{escape(exc.zh)}</li>")
+        except OSError as exc:  # disk full, permissions: this file fails, the others are still saved
+            log.warning("upload could not be saved: %s", type(exc).__name__)
+            lines.append(f"<li>✗ {escape(name)}：无法保存（磁盘空间或权限问题），请联系运维</li>")
     return (f'<ul class="pc-trace">{"".join(lines)}</ul>'
             '<div class="pc-notice">上传的文件需“重新导入”后才能被检索和引用。</div>')
 

@@ -17,6 +17,13 @@ from calculator.ui.exports import FORMAT_LABELS, export_sheet
 from calculator.ui.forms import PROFILE_HEADERS, profile_rows, rows_to_updates
 
 QUICK_SLOTS = 12  # the longest quick-reply list (行业) has 12 entries
+# Chat turns from all sessions share this many workers (Gradio's default is one per event). A turn is
+# ~10 ms of CPU without an LLM, so on 2 cores more workers change nothing there (50 sessions × 5 turns:
+# p95 8–10 s either way, all queueing); but with the optional LLM a turn mostly waits for the model, and
+# one worker makes every user wait for everyone's LLM calls: with a 0.5 s stub, p95 25 s with 1 worker,
+# 7.6 s with 4 (tests/test_load.py).
+CHAT_CONCURRENCY = 4
+CHAT_EVENTS: dict[str, Any] = {"concurrency_limit": CHAT_CONCURRENCY, "concurrency_id": "chat"}
 MAX_MESSAGE_CHARS = chat.MAX_MESSAGE_CHARS  # the chat reads no more (and says so); the history shows no more
 EMPTY_RESULTS = "回答几个问题后，这里会列出可享受的政策、估算金额和依据条款。"
 SINGLE_ANSWERS = ("都没有", "不清楚")  # answers to a set question that exclude picking members
@@ -171,13 +178,14 @@ def build(demo: gr.Blocks) -> gr.State:
             results = cited_html(results_html(None, EMPTY_RESULTS), elem_id="chat-results")
 
     outputs = [history, chatbot, box, state, report, results, profile, answer, notice, multi, multi_send, *quick]
-    demo.load(start, None, outputs, api_name="start")
-    gr.on([go.click, box.submit], send, [box, history, state, report], outputs, api_name="send")
+    demo.load(start, None, outputs, api_name="start", **CHAT_EVENTS)
+    gr.on([go.click, box.submit], send, [box, history, state, report], outputs, api_name="send", **CHAT_EVENTS)
     for button in quick:
-        button.click(send, [button, history, state, report], outputs, api_visibility="undocumented")
-    multi_send.click(send_choices, [multi, history, state, report], outputs, api_visibility="undocumented")
-    profile.input(edit_profile, [profile, history, state, report], outputs, api_name="edit_profile")
-    restart.click(start, None, outputs, api_visibility="undocumented")
-    chatbot.clear(start, None, outputs, api_visibility="undocumented")  # the chat's own 🗑 also starts afresh
+        button.click(send, [button, history, state, report], outputs, api_visibility="undocumented", **CHAT_EVENTS)
+    multi_send.click(send_choices, [multi, history, state, report], outputs, api_visibility="undocumented",
+                     **CHAT_EVENTS)
+    profile.input(edit_profile, [profile, history, state, report], outputs, api_name="edit_profile", **CHAT_EVENTS)
+    restart.click(start, None, outputs, api_visibility="undocumented", **CHAT_EVENTS)
+    chatbot.clear(start, None, outputs, api_visibility="undocumented", **CHAT_EVENTS)  # 🗑 also starts afresh
     export_btn.click(export, [report, fmt], [download, message], api_name="chat_export")
     return state

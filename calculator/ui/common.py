@@ -14,17 +14,21 @@ from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
-from calculator.errors import UserError
+from calculator.errors import ServiceUnavailable, UserError
 
 log = logging.getLogger("calculator.app")
 
 MAX_QUOTE_CHARS = 400  # what a citation element carries (render.citation_html); anything longer is not ours
 GENERIC_ERROR = "抱歉，系统暂时出了点问题，请稍后再试；已记录，不影响您已填写的内容。"
+UNAVAILABLE = "检索服务暂时不可用，请稍后再试；政策匹配和其他功能不受影响。"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def user_message(exc: BaseException, where: str) -> str:
     """The Chinese line to show for `exc`; unexpected errors are logged without any user data."""
+    if isinstance(exc, ServiceUnavailable):  # its text names the server: for the operator's log, not the page
+        log.warning("handler %s: %s", where, exc.en)
+        return UNAVAILABLE
     if isinstance(exc, UserError):
         return exc.zh
     frames = "".join(traceback.format_tb(exc.__traceback__))

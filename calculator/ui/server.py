@@ -2,16 +2,39 @@
 
 Two Blocks rather than an admin tab, so that the admin page and its API routes sit behind Gradio's
 login while the public page needs none; Starlette matches mounts in order, so /admin goes first.
+Every mounted Blocks gets Gradio's file-upload route whether it has an upload box or not: only the
+logged-in admin page has one, so uploads anywhere else are refused before they reach the disk
+(anyone could otherwise fill Gradio's temp folder, up to UPLOAD_MAX_MB a request on a disabled admin page).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import fastapi
 import gradio as gr
+from starlette.responses import PlainTextResponse
 
 from calculator.ui.layout import CSS, THEME, build_app
 from calculator.ui.admin import build_admin
 
-PUBLIC_MAX_FILE = "1mb"  # the public page takes no uploads
+PUBLIC_MAX_FILE = "1mb"  # the public page takes no uploads (and UploadGuard refuses them)
+UPLOAD_ROUTE = "/gradio_api/upload"
+
+
+class UploadGuard:
+    """ASGI middleware: POST …/gradio_api/upload only under /admin/ while the admin area is enabled (Gradio's
+    login then still applies); 403 elsewhere."""
+
+    def __init__(self, app: Any, admin_uploads: bool) -> None:
+        self.app = app
+        self.admin_uploads = admin_uploads
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "").rstrip("/") if scope["type"] == "http" else ""
+        if path.endswith(UPLOAD_ROUTE) and not (self.admin_uploads and path == "/admin" + UPLOAD_ROUTE):
+            await PlainTextResponse("此处不接受上传 / uploads are not accepted here", status_code=403)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def create_server(host: str = "127.0.0.1", port: int = 7860) -> fastapi.FastAPI:
@@ -23,4 +46,5 @@ def create_server(host: str = "127.0.0.1", port: int = 7860) -> fastapi.FastAPI:
     gr.mount_gradio_app(server, build_admin(), "/admin", auth=check_credentials if admin_enabled() else None,
                         auth_message="许昌惠企政策计算器 · 知识库管理", max_file_size=max_upload_bytes(), **common)
     gr.mount_gradio_app(server, build_app(), "/", max_file_size=PUBLIC_MAX_FILE, **common)
+    server.add_middleware(UploadGuard, admin_uploads=admin_enabled())
     return server
