@@ -161,7 +161,7 @@ def run(k: int = 5, show_misses: bool = False) -> None:
     print()
     print(table(["questions", "system", "Recall@1", f"Recall@{k}", "MRR"], rows))
     print(f"\n(\"ours ×N\": ours / peer; a hit = the key phrase in one of the top {k} passages, "
-          "calculator.commands.eval. Ours was tuned on these two sets (fusion weights, lexicon): "
+          "calculator.evaluation. Ours was tuned on these two sets (fusion weights, lexicon): "
           "expect less on a held-out set.)")
     for name in systems if show_misses else [ours_name]:
         missed = results[name].get("combined", next(iter(results[name].values())))["misses"]

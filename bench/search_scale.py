@@ -124,7 +124,7 @@ def measure(settings: Settings, questions: list[str], passes: int) -> dict[str, 
 
 
 def _questions() -> list[str]:
-    from calculator.commands.eval import read_questions
+    from calculator.evaluation import read_questions
 
     return [q.q for path in question_sets().values() for q in read_questions(path)] or ["高新技术企业税率"]
 

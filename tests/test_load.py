@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 SESSIONS = 50
 COUNTIES = ["魏都区", "建安区", "禹州市", "长葛市", "鄢陵县", "襄城县"]
-SANITY_P95_S = 30.0          # far above anything seen (p95 ≈ 1–3 s here): catches a hang, not a slowdown
+SANITY_P95_S = 30.0          # far above anything seen (p95 ≈ 6 s here, all of it queueing): catches a hang
 PREDICT_TIMEOUT_S = 120.0     # one turn, queueing behind 49 others included
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"   # GB 32100-2015 (no I O S V Z)
 

@@ -19,7 +19,7 @@ from calculator.ui.forms import PROFILE_HEADERS, profile_rows, rows_to_updates
 QUICK_SLOTS = 12  # the longest quick-reply list (行业) has 12 entries
 # Chat turns from all sessions share this many workers (Gradio's default is one per event). A turn is
 # ~10 ms of CPU without an LLM, so on 2 cores more workers change nothing there (50 sessions × 5 turns:
-# p95 8–10 s either way, all queueing); but with the optional LLM a turn mostly waits for the model, and
+# p95 6–10 s either way, all queueing); but with the optional LLM a turn mostly waits for the model, and
 # one worker makes every user wait for everyone's LLM calls: with a 0.5 s stub, p95 25 s with 1 worker,
 # 7.6 s with 4 (tests/test_load.py).
 CHAT_CONCURRENCY = 4
