@@ -235,7 +235,7 @@ class Group(Node):
 
     def __post_init__(self) -> None:
         tests = tuple(child.test for child in self.children)
-        self.test = _compile_all(tests) if self.kind == "all" else _compile_any(tests)
+        self.test = _compile_junction(tests, decisive=self.kind != "all")
 
     def combine(self, outcomes: Sequence[str]) -> str:
         return all_of(outcomes) if self.kind == "all" else any_of(outcomes)
@@ -263,36 +263,23 @@ class Group(Node):
             yield from child.walk()
 
 
-def _compile_all(tests: tuple[Test, ...]) -> Test:
+def _compile_junction(tests: tuple[Test, ...], decisive: bool) -> Test:
+    """Kleene AND (`decisive` False: one unmet child decides) or OR (`decisive` True: one met child decides);
+    otherwise unknown with every undecided child's missing facts, or the other truth value."""
     if len(tests) == 1:
-        return tests[0]  # Kleene AND of one child is the child
+        return tests[0]  # a junction of one child is the child
+    other = not decisive
 
-    def all_test(facts: Facts) -> Verdict:
+    def junction(facts: Facts) -> Verdict:
         missing: tuple[str, ...] = ()
         for test in tests:
             verdict = test(facts)
-            if verdict is False:
-                return False
-            if verdict is not True:
+            if verdict is decisive:
+                return decisive
+            if verdict is not other:
                 missing += verdict
-        return missing or True
-    return all_test
-
-
-def _compile_any(tests: tuple[Test, ...]) -> Test:
-    if len(tests) == 1:
-        return tests[0]
-
-    def any_test(facts: Facts) -> Verdict:
-        missing: tuple[str, ...] = ()
-        for test in tests:
-            verdict = test(facts)
-            if verdict is True:
-                return True
-            if verdict is not False:
-                missing += verdict
-        return missing or False
-    return any_test
+        return missing or other
+    return junction
 
 
 @dataclass(eq=False)
