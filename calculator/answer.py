@@ -65,7 +65,14 @@ class _Citations:
         return self._numbers[key]
 
     def marks(self, citations: Iterable[dict[str, Any] | None]) -> str:
-        return "".join(f"[{self.number(c)}]" for c in citations if c)
+        return "".join(f"[{n}]" for n in dict.fromkeys(self.number(c) for c in citations if c))
+
+
+def _condition_citations(condition: dict[str, Any]) -> list[dict[str, Any]]:
+    """A condition's clause, or, for a group that cites none itself (上年度未裁员或裁员率…), its parts' clauses."""
+    if condition.get("citation"):
+        return [condition["citation"]]
+    return [c for child in condition.get("children", []) for c in _condition_citations(child)]
 
 
 # ---------------------------------------------------------------- catalog items named by the question
@@ -211,7 +218,7 @@ def _policy_card(result: PolicyResult, catalog: Catalog, cites: _Citations, prof
         lines.append("- 主要条件：")
         for c in conditions[:6]:
             mark = f"{MARK.get(c['outcome'], '')} " if profile_known else ""
-            lines.append(f"  - {mark}{c['text']}{cites.marks([c.get('citation')])}")
+            lines.append(f"  - {mark}{c['text']}{cites.marks(_condition_citations(c))}")
     how = [item.apply.how]
     if item.apply.materials:
         how.append("需准备：" + "、".join(item.apply.materials))

@@ -7,6 +7,7 @@ out-of-scope questions refused.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -122,6 +123,11 @@ def test_a_named_catalog_item_is_answered_from_the_catalog(index_env):
     assert "失业保险稳岗返还" in answer.answer and "办理" in answer.answer
     assert "已到期" in answer.answer            # CALCULATOR_TODAY 2026-11-23: the 2025 notice has run out
     assert any(c["doc_id"] == "cn_unemployment_insurance_job_stability" for c in answer.citations)
+    conditions = answer.answer.split("- 主要条件：")[1].split("- 办理")[0].strip().splitlines()
+    assert len(conditions) == 3 and all(re.search(r"\[\d+\]$", line) for line in conditions), conditions
+    # the 裁员率 group cites no clause itself: its parts' clauses are given, each once
+    layoff = next(line for line in conditions if "裁员率" in line)
+    assert len(re.findall(r"\[\d+\]", layoff)) == 2, layoff
 
 
 def test_short_names_find_their_items(index_env):
