@@ -133,11 +133,18 @@ class Generation:
             return [json.loads(line) for line in handle]
 
 
+def _current_name(settings: Settings) -> str:
+    """The generation name in the CURRENT pointer ("" when there is none yet)."""
+    try:
+        return (settings.data_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
 def current_generation(settings: Settings) -> Generation | None:
     """The generation CURRENT points at, if it is complete."""
-    try:
-        name = (settings.data_dir / CURRENT).read_text(encoding="utf-8").strip()
-    except OSError:
+    name = _current_name(settings)
+    if not name:
         return None
     path = settings.data_dir / GENERATIONS / name
     try:
@@ -473,11 +480,8 @@ def open_index(settings: Settings | None = None) -> IndexReader:
     settings = settings or get_settings()
     key = f"{settings.data_dir.resolve()}|{_store_label(settings)}"
     reader = _readers.get(key)
-    try:  # only the tiny pointer is read per query; the generation itself is loaded once
-        name = (settings.data_dir / CURRENT).read_text(encoding="utf-8").strip()
-    except OSError:
-        name = ""
-    if reader is not None and reader.generation.name == name:
+    # only the tiny pointer is read per query; the generation itself is loaded once
+    if reader is not None and reader.generation.name == _current_name(settings):
         return reader
     generation = current_generation(settings)
     if generation is None:
