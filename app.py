@@ -26,8 +26,8 @@ log = logging.getLogger("calculator.app")
 
 def open_store() -> None:
     """Open the current index and its Chroma collection once, before the first request needs it."""
-    from calculator.errors import UserError
-    from calculator.index import open_index
+    from calculator.core.errors import UserError
+    from calculator.search.index import open_index
     from calculator.ui.common import index_ready
 
     if not index_ready():
@@ -44,9 +44,9 @@ def warm_up() -> None:
 
     Runs in a background thread: it must never raise (a failure is logged and the first turn pays).
     """
-    from calculator import chat
+    from calculator.dialogue import chat
     from calculator.admin import serving_catalog
-    from calculator.errors import UserError
+    from calculator.core.errors import UserError
 
     started = time.perf_counter()
     try:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from calculator.config import Settings
+from calculator.core.config import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOCS_DIR = PROJECT_ROOT / "knowledge" / "docs"
@@ -58,7 +58,7 @@ def bench_settings(data_dir: Path = BENCH_DATA_DIR, chroma_port: int | None = No
 
 
 def use_index(settings: Settings) -> None:
-    """Point `calculator.retrieve.search` (which reads the environment) at `settings`' index and store."""
+    """Point `calculator.search.retrieve.search` (which reads the environment) at `settings`' index and store."""
     os.environ["DATA_DIR"] = str(settings.data_dir)
     if settings.chroma_host:
         os.environ["CHROMA_HOST"], os.environ["CHROMA_PORT"] = settings.chroma_host, str(settings.chroma_port)
@@ -82,7 +82,7 @@ def environment_kept() -> Iterator[None]:
 
 def bench_index() -> Settings:
     """Settings of the bundled corpus' index in BENCH_DATA_DIR, ingested now if the corpus changed."""
-    from calculator.index import build
+    from calculator.search.index import build
 
     settings = bench_settings()
     print(f"bench index {settings.data_dir}: checking (a first run embeds the corpus: minutes) …", flush=True)

@@ -51,9 +51,9 @@ def main(argv: list[str]) -> None:
     for name in ("OPENAI_BASE_URL", "LLM_MODEL"):   # the deterministic path is what is measured
         os.environ.pop(name, None)
 
-    from calculator import chat
-    from calculator.errors import UserError
-    from calculator.index import open_index
+    from calculator.dialogue import chat
+    from calculator.core.errors import UserError
+    from calculator.search.index import open_index
 
     try:
         open_index()

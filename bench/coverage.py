@@ -26,10 +26,10 @@ def _seconds(run: Callable[[], object]) -> float:
 
 def main(argv: list[str]) -> None:
     from bench.match import synthetic_items
-    from calculator import coverage
-    from calculator.catalog import catalog_from_data, load_catalog
-    from calculator.config import get_settings
-    from calculator.documents import load_corpus
+    from calculator.officials import coverage
+    from calculator.policy.catalog import catalog_from_data, load_catalog
+    from calculator.core.config import get_settings
+    from calculator.corpus.documents import load_corpus
 
     real = load_catalog()
     first = _seconds(lambda: coverage.coverage_report(real, TODAY))

@@ -2,7 +2,7 @@
 
     python -m bench ingest [--repeat 2] [--multiplier N] [--skip-fresh]
 
-* **model pre-loaded**: `calculator.index.build` into an empty folder, against raw `model.encode` of
+* **model pre-loaded**: `calculator.search.index.build` into an empty folder, against raw `model.encode` of
   exactly the texts it embedded (same model, batch size and normalisation): the encode is the
   ceiling, everything else ingest does (read, clean, split, tokenise, write the lexical matrix and
   Chroma) is overhead. Target (issue 6): ingest ≥ 80 % of the raw passages/s.
@@ -46,7 +46,7 @@ def corpus_copy(multiplier: int, target: Path) -> Path:
 
 def fresh_process_ingest(docs: Path, data_dir: Path) -> tuple[float, dict[str, int | bool]]:
     """Wall time of `build` in a new Python process (imports and model load included) and its report."""
-    code = ("import json,sys; from calculator.index import build; r = build(sys.argv[1]); "
+    code = ("import json,sys; from calculator.search.index import build; r = build(sys.argv[1]); "
             "print(json.dumps({'passages': r.passages, 'embedded': r.embedded, 'up_to_date': r.up_to_date}))")
     env = {**os.environ, "DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
     env.pop("CHROMA_HOST", None)
@@ -58,7 +58,7 @@ def fresh_process_ingest(docs: Path, data_dir: Path) -> tuple[float, dict[str, i
 
 def preloaded_ingest(docs: Path, data_dir: Path) -> tuple[float, float, list[str]]:
     """(build seconds, of which encoding, the texts it embedded) with the model already in memory."""
-    from calculator.index import _indexed, build, current_generation  # _indexed: the text ingest embeds
+    from calculator.search.index import _indexed, build, current_generation  # _indexed: the text ingest embeds
 
     settings = bench_settings(data_dir)
     report = build(docs, settings=settings)
@@ -68,7 +68,7 @@ def preloaded_ingest(docs: Path, data_dir: Path) -> tuple[float, float, list[str
 
 def raw_encode(texts: list[str]) -> float:
     """Seconds for one `model.encode` call over all `texts`: the ceiling ingest is compared with."""
-    from calculator.embedding import BATCH_SIZE, get_embedder
+    from calculator.search.embedding import BATCH_SIZE, get_embedder
 
     model = get_embedder().model
     started = time.perf_counter()
@@ -78,7 +78,7 @@ def raw_encode(texts: list[str]) -> float:
 
 
 def run(multiplier: int, repeat: int, fresh: bool) -> None:
-    from calculator.embedding import get_embedder
+    from calculator.search.embedding import get_embedder
 
     print(machine(), flush=True)
     rows: list[list[str]] = []

@@ -85,11 +85,11 @@ def _row(label: str, timings: tuple[list[float], list[float]]) -> str:
 
 
 def main(argv: list[str]) -> None:
-    from calculator.catalog import catalog_from_data, load_catalog
-    from calculator.config import get_settings
-    from calculator.documents import load_corpus
-    from calculator.match import match_profile
-    from calculator.profile import validate_profile
+    from calculator.policy.catalog import catalog_from_data, load_catalog
+    from calculator.core.config import get_settings
+    from calculator.corpus.documents import load_corpus
+    from calculator.policy.match import match_profile
+    from calculator.facts.profile import validate_profile
 
     print(_pin_to_one_core())
     settings = get_settings()

@@ -4,10 +4,10 @@
 
 * **LangChain tutorial** — RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50) over each
   document's text, an in-memory `langchain_chroma.Chroma`, the same embedding model through our
-  LangChain adapter (`calculator.embedding.LangChainEmbeddings`, the configured model), dense top-k.
+  LangChain adapter (`calculator.search.embedding.LangChainEmbeddings`, the configured model), dense top-k.
 * **jieba BM25** — the same 500/50 chunks, plain `jieba.lcut` with jieba's default dictionary (none of
   our domain words or synonyms), Okapi BM25 with k1 1.5, b 0.75.
-* **ours** — `calculator.retrieve.search` over the real index of knowledge/docs (data/bench/index).
+* **ours** — `calculator.search.retrieve.search` over the real index of knowledge/docs (data/bench/index).
 
 Recall@1, Recall@k and MRR come from calculator/evaluation.py, as for `calculator eval retrieval` (same hit: the
 question's key phrase in a returned passage after textnorm.squash), per question set and combined.
@@ -33,7 +33,7 @@ from bench._common import (
     table,
     use_index,
 )
-from calculator.evaluation import Finder, our_finder
+from calculator.search.quality import Finder, our_finder
 
 CHUNK_SIZE, CHUNK_OVERLAP = 500, 50
 K1, B = 1.5, 0.75
@@ -45,7 +45,7 @@ def tutorial_chunks() -> list[str]:
     """The LangChain tutorial's split of every document's (cleaned) text."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from calculator.documents import scan_corpus
+    from calculator.corpus.documents import scan_corpus
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
     return [chunk for doc in scan_corpus(DOCS_DIR).documents.values() for chunk in splitter.split_text(doc.text)]
@@ -55,7 +55,7 @@ def langchain_tutorial(chunks: list[str]) -> Finder:
     """Dense top-k from an in-memory Chroma filled through LangChain with our embedding adapter."""
     from langchain_chroma import Chroma
 
-    from calculator.embedding import LangChainEmbeddings
+    from calculator.search.embedding import LangChainEmbeddings
 
     store = Chroma(collection_name="bench-langchain-tutorial", embedding_function=LangChainEmbeddings())
     store.reset_collection()  # the in-memory client is shared within a process: start empty
@@ -101,15 +101,15 @@ class JiebaBM25:
 
 
 def ours() -> Finder:
-    """`calculator.retrieve.search` over the bench index (built or refreshed now)."""
+    """`calculator.search.retrieve.search` over the bench index (built or refreshed now)."""
     use_index(bench_index())
     return our_finder()
 
 
 def evaluate(find: Finder, path: Path, k: int) -> dict[str, Any]:
     """The eval command's metrics (calculator/evaluation.py owns the hit rule) for `find` over `path`."""
-    from calculator.evaluation import evaluate as score
-    from calculator.evaluation import read_questions
+    from calculator.search.quality import evaluate as score
+    from calculator.search.quality import read_questions
 
     return score(read_questions(path), find, k)
 
@@ -161,7 +161,7 @@ def run(k: int = 5, show_misses: bool = False) -> None:
     print()
     print(table(["questions", "system", "Recall@1", f"Recall@{k}", "MRR"], rows))
     print(f"\n(\"ours ×N\": ours / peer; a hit = the key phrase in one of the top {k} passages, "
-          "calculator.evaluation. Ours was tuned on these two sets (fusion weights, lexicon): "
+          "calculator.search.quality. Ours was tuned on these two sets (fusion weights, lexicon): "
           "expect less on a held-out set.)")
     for name in systems if show_misses else [ours_name]:
         missed = results[name].get("combined", next(iter(results[name].values())))["misses"]

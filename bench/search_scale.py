@@ -8,11 +8,11 @@ Gaussian noise (NOISE per dimension, renormalised) and perturbed BM25 words — 
 for one of VARIANTS variants of the word, DROP dropped — so document frequencies, vocabulary and
 passage lengths spread as in a larger corpus instead of being N exact duplicates (the passage text is
 kept: search reads the words, the text is only returned). Each index is written by
-`calculator.index.write_generation`, exactly as an ingest writes one; its build time is printed.
+`calculator.search.index.write_generation`, exactly as an ingest writes one; its build time is printed.
 
 Per configuration: one warm-up query (loads the generation), then every question of the question
 sets, `passes` times; the pass with the lower p95 is reported, because the machine is shared. Each time
-is one full `calculator.retrieve.search` call (query embedding + dense + lexical + fusion), split by the
+is one full `calculator.search.retrieve.search` call (query embedding + dense + lexical + fusion), split by the
 stages it reports. Target (issue 6): p95 ≤ 100 ms at 100× on 2 cores. Printed, never asserted.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 
 from bench._common import (bench_index, bench_settings, chroma_server, environment_kept, machine, percentiles,
                            question_sets, table, use_index)
-from calculator.config import Settings
+from calculator.core.config import Settings
 
 NOISE = 0.01        # per dimension: a copy's vector keeps cosine ≈ 0.98 with its original
 REPLACE = 0.10      # share of a copy's words replaced by a variant …
@@ -39,7 +39,7 @@ STAGES = ("embed", "dense", "lexical", "fusion")
 
 def base_index() -> tuple[Settings, list[dict[str, Any]], np.ndarray, str]:
     """The real 1× index: its settings, passage records, their stored vectors and the lexicon fingerprint."""
-    from calculator.index import _stored_vectors, current_generation  # reuse the index's own read-back
+    from calculator.search.index import _stored_vectors, current_generation  # reuse the index's own read-back
 
     settings = bench_index()
     generation = current_generation(settings)
@@ -84,7 +84,7 @@ def synthesise(records: list[dict[str, Any]], vectors: np.ndarray, factor: int,
 def store(settings: Settings, records: list[dict[str, Any]], vectors: np.ndarray, documents: dict[str, Any],
           lexicon: str) -> tuple[float, float]:
     """Write one generation; (total seconds, of which Chroma adds), timed through the store progress stage."""
-    from calculator.index import write_generation
+    from calculator.search.index import write_generation
 
     stamps: list[float] = []
 
@@ -99,7 +99,7 @@ def store(settings: Settings, records: list[dict[str, Any]], vectors: np.ndarray
 
 def measure(settings: Settings, questions: list[str], passes: int) -> dict[str, Any]:
     """Latency of `search` against `settings`' index: the better of `passes` runs over all questions."""
-    from calculator.retrieve import search
+    from calculator.search.retrieve import search
 
     use_index(settings)
     started = time.perf_counter()
@@ -124,13 +124,13 @@ def measure(settings: Settings, questions: list[str], passes: int) -> dict[str, 
 
 
 def _questions() -> list[str]:
-    from calculator.evaluation import read_questions
+    from calculator.search.quality import read_questions
 
     return [q.q for path in question_sets().values() for q in read_questions(path)] or ["高新技术企业税率"]
 
 
 def run(factors: list[int], stores: list[str], passes: int) -> None:
-    from calculator.embedding import get_embedder
+    from calculator.search.embedding import get_embedder
 
     print(machine(), flush=True)
     base, records, vectors, lexicon = base_index()
@@ -161,7 +161,7 @@ def run(factors: list[int], stores: list[str], passes: int) -> None:
     print()
     print(table(["corpus", "passages", "Chroma", "index build", "first query", "p50 ms", "p95 ms"]
                 + [f"{s} p50 / p95 ms" for s in STAGES], rows))
-    print(f"\n({len(questions)} questions per pass, better of {passes} passes; full calculator.retrieve.search; "
+    print(f"\n({len(questions)} questions per pass, better of {passes} passes; full calculator.search.retrieve.search; "
           f"target p95 ≤ 100 ms at 100×; {machine()} at the end)")
 
 

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 
-from calculator.errors import UserError
+from calculator.core.errors import UserError
 
 COMMANDS: dict[str, str] = {
     "ingest": "导入知识库文档 / ingest documents into the index",

@@ -39,8 +39,8 @@ def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Tests that search it set DATA_DIR to this path (see `index_env`); nobody may ingest into it again.
     """
-    from calculator.config import Settings
-    from calculator.index import build
+    from calculator.core.config import Settings
+    from calculator.search.index import build
 
     data_dir = tmp_path_factory.mktemp("index")
     report = build(PROJECT_ROOT / "knowledge" / "docs", settings=Settings(data_dir=data_dir))

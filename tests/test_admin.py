@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from calculator import admin
-import calculator.catalog as catalog_module
-from calculator.catalog import CatalogError, load_catalog
-from calculator.config import Settings
-from calculator.errors import UserError
+import calculator.policy.catalog as catalog_module
+from calculator.policy.catalog import CatalogError, load_catalog
+from calculator.core.config import Settings
+from calculator.core.errors import UserError
 
 MD = "# 许昌市测试惠企政策\n\n第一条 对注册在许昌的测试企业给予一次性奖补五万元。\n".encode()
 
@@ -149,7 +149,7 @@ def test_good_upload_is_ingested_and_searchable(docs: Path, tmp_path: Path, monk
     assert [f["file"].endswith("broken.pdf") and f["reason"] for f in report["failures"]] == ["unreadable"]
     assert status.progress == 1.0 and status.to_json()["state_label"] == "已完成"
 
-    from calculator.retrieve import search
+    from calculator.search.retrieve import search
 
     hits = search("测试企业一次性奖补", k=3)
     assert hits and hits[0].doc_id == saved.stem
@@ -164,7 +164,7 @@ def test_one_ingest_at_a_time_and_failures_are_reported(docs: Path, tmp_path: Pa
         release.wait(10)
         raise UserError("另一个导入任务正在运行，请稍后再试", "another ingest is running; try again later")
 
-    monkeypatch.setattr("calculator.index.build", slow_build)
+    monkeypatch.setattr("calculator.search.index.build", slow_build)
     assert admin.start_ingest(docs, Settings(data_dir=tmp_path / "data")) is True
     try:
         assert admin.start_ingest(docs) is False

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from calculator.errors import UserError
+from calculator.core.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"  # copy of ../shared/eval
@@ -33,8 +33,8 @@ def _questions(*paths: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def corpus():
-    from calculator.config import get_settings
-    from calculator.documents import load_corpus
+    from calculator.core.config import get_settings
+    from calculator.corpus.documents import load_corpus
 
     return load_corpus(get_settings().docs_dir)
 
@@ -44,7 +44,7 @@ def in_scope_answers(built_index):
     """ask() for every dev and extra question (one pass shared by the tests below)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATA_DIR", str(built_index))
-        from calculator.answer import ask
+        from calculator.dialogue.answer import ask
 
         return [(row, ask(row["q"])) for row in _questions(DEV, EXTRA)]
 
@@ -60,7 +60,7 @@ def test_in_scope_questions_are_found(in_scope_answers):
 
 def test_answers_quote_the_expected_passage_for_most_questions(in_scope_answers):
     """Found is not enough: the key sentence of the expected document should be among the quotes."""
-    from calculator.textnorm import squash
+    from calculator.core.textnorm import squash
 
     hits = sum(any(squash(row["key"]) in squash(c["quote"]) for c in answer.citations)
                for row, answer in in_scope_answers)
@@ -69,7 +69,7 @@ def test_answers_quote_the_expected_passage_for_most_questions(in_scope_answers)
 
 
 def test_every_citation_is_verbatim_in_its_document(in_scope_answers, corpus):
-    from calculator.textnorm import contains_quote, squash
+    from calculator.core.textnorm import contains_quote, squash
 
     checked = 0
     for _, answer in in_scope_answers:
@@ -92,7 +92,7 @@ def test_every_statement_marker_points_to_a_citation(in_scope_answers):
 
 
 def test_out_of_scope_questions_are_refused_without_citations(index_env):
-    from calculator.answer import ask
+    from calculator.dialogue.answer import ask
 
     rows = _questions(OUT_OF_SCOPE)
     answers = [(row, ask(row["q"])) for row in rows]
@@ -108,7 +108,7 @@ def test_out_of_scope_questions_are_refused_without_citations(index_env):
 
 
 def test_another_city_is_named_in_the_refusal(index_env):
-    from calculator.answer import ask
+    from calculator.dialogue.answer import ask
 
     answer = ask("深圳的人才公寓怎么申请？")
     assert not answer.found and answer.citations == []
@@ -116,7 +116,7 @@ def test_another_city_is_named_in_the_refusal(index_env):
 
 
 def test_a_named_catalog_item_is_answered_from_the_catalog(index_env):
-    from calculator.answer import ask
+    from calculator.dialogue.answer import ask
 
     answer = ask("稳岗返还怎么申请？")
     assert answer.found and answer.policies[0] == "job_stability_return"
@@ -131,7 +131,7 @@ def test_a_named_catalog_item_is_answered_from_the_catalog(index_env):
 
 
 def test_short_names_find_their_items(index_env):
-    from calculator.answer import ask
+    from calculator.dialogue.answer import ask
 
     assert "hightech_cit_15pct" in ask("高企交企业所得税有什么优惠？").policies
     assert ask("科小有什么好处？").policies == ["tech_sme_evaluation"]
@@ -140,7 +140,7 @@ def test_short_names_find_their_items(index_env):
 
 
 def test_a_known_profile_adds_its_status_to_the_item(index_env):
-    from calculator.answer import ask
+    from calculator.dialogue.answer import ask
 
     profile = {"entity_type": "企业", "employees": 20, "total_assets": 300, "taxable_income": 50}
     answer = ask("小型微利企业有什么优惠？", profile=profile)
@@ -150,7 +150,7 @@ def test_a_known_profile_adds_its_status_to_the_item(index_env):
 
 
 def test_extractive_answer_quotes_sentences_that_share_the_question_terms(index_env):
-    from calculator.answer import ask
+    from calculator.dialogue.answer import ask
 
     answer = ask("企业宁静日那天还会有部门来检查吗？")
     assert answer.found and not answer.policies
@@ -159,7 +159,7 @@ def test_extractive_answer_quotes_sentences_that_share_the_question_terms(index_
 
 
 def test_summary_citations_say_so(index_env):
-    from calculator.answer import ask
+    from calculator.dialogue.answer import ask
 
     answer = ask("小规模纳税人一个月卖多少钱以内不用交增值税？")
     summaries = [c for c in answer.citations if c["summary"]]
@@ -167,7 +167,7 @@ def test_summary_citations_say_so(index_env):
 
 
 def test_empty_question_is_a_user_error(index_env):
-    from calculator.answer import ask
+    from calculator.dialogue.answer import ask
 
     with pytest.raises(UserError):
         ask("   ")

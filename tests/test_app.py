@@ -9,7 +9,7 @@ import gradio as gr
 import pytest
 from pypdf import PdfReader
 
-from calculator.profile import FIELDS, SETS
+from calculator.facts.profile import FIELDS, SETS
 from calculator.ui import forms, staff
 from calculator.ui.common import GENERIC_ERROR, citation_context, friendly
 
@@ -129,7 +129,7 @@ def test_friendly_logs_no_user_data(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_citation_context_marks_the_quote() -> None:
-    from calculator.catalog import load_catalog
+    from calculator.policy.catalog import load_catalog
 
     doc = load_catalog().docs["cn_law_enterprise_income_tax"]
     start = doc.text.index("企业所得税的税率为25％")
@@ -209,7 +209,7 @@ def test_coverage_view() -> None:
 
 def test_coverage_filters_pick_exactly_their_segments() -> None:
     """Every row a filter yields (not just the first page shown) belongs to it, and none is missed."""
-    from calculator.coverage import coverage_report
+    from calculator.officials.coverage import coverage_report
     from calculator.ui.officials import GAP_FILTERS, _gap_rows
 
     report = coverage_report()

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from calculator import catalog as catalog_module
-from calculator.catalog import CURRENT, EXPIRED, NOT_YET, Catalog, CatalogError, load_catalog
-from calculator.citation import SUMMARY_NOTE
-from calculator.documents import load_corpus
-from calculator.formula import Formula, FormulaError
-from calculator.profile import SIZE_STANDARDS
+from calculator.policy import catalog as catalog_module
+from calculator.policy.catalog import CURRENT, EXPIRED, NOT_YET, Catalog, CatalogError, load_catalog
+from calculator.corpus.citation import SUMMARY_NOTE
+from calculator.corpus.documents import load_corpus
+from calculator.policy.formula import Formula, FormulaError
+from calculator.facts.profile import SIZE_STANDARDS
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "knowledge" / "policies"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from calculator.chat import ChatState, Reply, new_session, respond, update_profile
+from calculator.dialogue.chat import ChatState, Reply, new_session, respond, update_profile
 
 
 def _status(reply: Reply, policy_id: str) -> str:
@@ -191,7 +191,7 @@ def test_update_profile_applies_valid_fields_and_reports_invalid_ones(index_env)
 
 
 def test_when_nothing_is_left_to_ask_the_chat_says_so(index_env):
-    from calculator.profile import FIELDS, SETS
+    from calculator.facts.profile import FIELDS, SETS
 
     state = ChatState(declined=[*FIELDS, *SETS])
     state, reply = respond(state, "员工85人")

@@ -20,9 +20,9 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
 
 def test_ingest_and_search_through_server(chroma_server: int, tmp_path: Path, project_root: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from calculator.config import get_settings
-    from calculator.index import build, chroma_client, current_generation
-    from calculator.retrieve import search
+    from calculator.core.config import get_settings
+    from calculator.search.index import build, chroma_client, current_generation
+    from calculator.search.retrieve import search
 
     docs = tmp_path / "docs"
     docs.mkdir()

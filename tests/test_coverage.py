@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from calculator import coverage
-from calculator.catalog import Catalog, catalog_from_data, load_catalog
-from calculator.coverage import NO_CERT, Segment, coverage_report, dimension_values, segment_facts, segments
-from calculator.profile import FIELDS, REGIONS, SETS, SIZE_STANDARDS
+from calculator.officials import coverage
+from calculator.policy.catalog import Catalog, catalog_from_data, load_catalog
+from calculator.officials.coverage import NO_CERT, Segment, coverage_report, dimension_values, segment_facts, segments
+from calculator.facts.profile import FIELDS, REGIONS, SETS, SIZE_STANDARDS
 
 TODAY = date(2026, 11, 23)
 POLICIES = Path(__file__).resolve().parent.parent / "knowledge" / "policies"
@@ -162,7 +162,7 @@ def test_json_and_csv(report: coverage.CoverageReport) -> None:
 
 
 def test_heatmap_png(report: coverage.CoverageReport, artifacts_dir: Path) -> None:
-    from calculator.plots import CJK_FONT_FILES, cjk_font, heatmap
+    from calculator.officials.plots import CJK_FONT_FILES, cjk_font, heatmap
 
     target = artifacts_dir / "coverage_heatmap.png"
     data = heatmap(report, target)

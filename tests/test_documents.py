@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from calculator.documents import (
+from calculator.corpus.documents import (
     DocumentError,
     clean_text,
     load_corpus,

@@ -22,12 +22,12 @@ import pytest
 from pypdf import PdfReader
 
 from calculator.__main__ import main
-from calculator.citation import SUMMARY_NOTE
-from calculator.errors import UserError
-from calculator.export import export_report, file_name, render
-from calculator.export.fonts import MISSING_GLYPH, pdf_fonts
-from calculator.export.pdf import render_pdf
-from calculator.export.sheet import DISCLAIMER, HEADING, build_sheet
+from calculator.corpus.citation import SUMMARY_NOTE
+from calculator.core.errors import UserError
+from calculator.present.export import export_report, file_name, render
+from calculator.present.export.fonts import MISSING_GLYPH, pdf_fonts
+from calculator.present.export.pdf import render_pdf
+from calculator.present.export.sheet import DISCLAIMER, HEADING, build_sheet
 
 SAMPLE = Path(__file__).parent / "data" / "sample_report.json"
 NAME = "许昌市瑞丰发制品有限公司"
@@ -322,10 +322,10 @@ def test_cli_exports_a_saved_report(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_cli_matches_a_profile_and_text(report: dict[str, Any], tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("calculator.match")
-    parse = pytest.importorskip("calculator.parse")
+    pytest.importorskip("calculator.policy.match")
+    parse = pytest.importorskip("calculator.facts.parse")
     if not hasattr(parse, "parse_text"):
-        pytest.skip("calculator.parse.parse_text is not available yet")
+        pytest.skip("calculator.facts.parse.parse_text is not available yet")
     profile = tmp_path / "profile.json"
     profile.write_text(json.dumps(report["profile"], ensure_ascii=False), encoding="utf-8")
     args = ["export", "--profile", str(profile), "--text", "每月销售额8万元", "--format", "pdf",

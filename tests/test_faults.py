@@ -69,7 +69,7 @@ def test_chroma_server_stops_and_comes_back(chroma: ChromaServer, tmp_path: Path
     accepts connections and never answers) gives the same message within the query timeout, not a hang."""
     from gradio_client import Client
 
-    from calculator.index import SERVER_QUERY_TIMEOUT_S, build
+    from calculator.search.index import SERVER_QUERY_TIMEOUT_S, build
 
     docs = tmp_path / "docs"
     for relative in SMALL_CORPUS:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from calculator.config import Settings
-from calculator.index import (
+from calculator.core.config import Settings
+from calculator.search.index import (
     GENERATIONS,
     build,
     chroma_client,
@@ -59,7 +59,7 @@ def _collections(data_dir: Path) -> list[str]:
 
 
 def test_incremental_reuses_unchanged_documents(small_docs: Path, data_dir: Path) -> None:
-    from calculator.retrieve import search
+    from calculator.search.retrieve import search
 
     started = time.perf_counter()
     first = build(small_docs)
@@ -91,7 +91,7 @@ def test_incremental_reuses_unchanged_documents(small_docs: Path, data_dir: Path
 
 
 def test_crash_mid_ingest_keeps_previous_generation(small_docs: Path, data_dir: Path, project_root: Path) -> None:
-    from calculator.retrieve import search
+    from calculator.search.retrieve import search
 
     before = build(small_docs)
     # removing a document needs a new generation but no embedding, so the subprocess stays quick

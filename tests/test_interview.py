@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from calculator.interview import Question, next_question, question_for, raw_inputs
-from calculator.match import match_profile
-from calculator.profile import FIELDS, SETS
+from calculator.dialogue.interview import Question, next_question, question_for, raw_inputs
+from calculator.policy.match import match_profile
+from calculator.facts.profile import FIELDS, SETS
 
 PERSONAS = yaml.safe_load((Path(__file__).parent / "data" / "chat_personas.yaml").read_text(encoding="utf-8"))["personas"]
 
@@ -73,7 +73,7 @@ def test_known_fields_are_not_asked_and_derived_facts_are_asked_through_their_in
 
 
 def _run_persona(persona: dict, opening: str | None = None):
-    from calculator.chat import new_session, respond
+    from calculator.dialogue.chat import new_session, respond
 
     state, reply = new_session()
     answers = 0

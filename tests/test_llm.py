@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from calculator.answer import Answer
-from calculator.chat import ChatState, respond
-from calculator.llm import EXTRACT_PROMPT, PHRASE_PROMPT, llm_enabled, rephrase
+from calculator.dialogue.answer import Answer
+from calculator.dialogue.chat import ChatState, respond
+from calculator.dialogue.llm import EXTRACT_PROMPT, PHRASE_PROMPT, llm_enabled, rephrase
 from llm_stub import FABRICATED_NUMBER, INJECTION, LLMStub
 
 TIMEOUT_S = 1.0

@@ -64,7 +64,7 @@ class Session:
     @property
     def credit_code(self) -> str:
         """A valid 统一社会信用代码 of its own (the check character computed by the profile's validator)."""
-        from calculator.profile import credit_code_ok
+        from calculator.facts.profile import credit_code_ok
 
         stem = f"914110{self.number:02d}MA44XK7J0"
         return next(stem + c for c in CREDIT_ALPHABET if credit_code_ok(stem + c))
@@ -199,7 +199,7 @@ def test_llm_waits_do_not_queue_every_session(built_index: Path, tmp_path: Path)
 RACE_SCRIPT = textwrap.dedent("""
     import sys, threading
     import chromadb.api.shared_system_client as shared
-    import calculator.index as index
+    import calculator.search.index as index
 
     failures = []
     for round_ in range(ROUNDS):

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calculator.parse import ParseResult, parse_text
-from calculator.parse.message import parse_message
-from calculator.profile import FIELDS, SETS, validate_profile
+from calculator.facts.parse import ParseResult, parse_text
+from calculator.facts.parse.message import parse_message
+from calculator.facts.profile import FIELDS, SETS, validate_profile
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "parse_cases.yaml").read_text(encoding="utf-8"))
 TODAY = "2026-11-23"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from calculator.errors import UserError
-from calculator.profile import derive, facts, profile_schema, size_class, validate_profile
+from calculator.core.errors import UserError
+from calculator.facts.profile import derive, facts, profile_schema, size_class, validate_profile
 
 TODAY = date(2026, 11, 23)
 

@@ -1,4 +1,4 @@
-"""calculator.render: results, traces, citations and context as HTML, from the real engine's JSON."""
+"""calculator.present.html: results, traces, citations and context as HTML, from the real engine's JSON."""
 from __future__ import annotations
 
 import re
@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from calculator.match import match_profile
-from calculator.render import (
+from calculator.policy.match import match_profile
+from calculator.present.html import (
     NO_INDEX_NOTICE, answer_html, citation_html, conditions_html,
     context_html, documents_rows, failing_condition, hits_html, notice_html, notices_html, result_html, results_html,
 )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from calculator.errors import UserError
+from calculator.core.errors import UserError
 
 pytestmark = pytest.mark.slow
 DEV_SET = Path(__file__).resolve().parent / "data" / "dev_questions.jsonl"  # copy of ../shared/eval
@@ -18,7 +18,7 @@ EXTRA_SET = Path(__file__).resolve().parent / "data" / "retrieval_extra.jsonl"
 
 
 def _recall(path: Path, k: int = 5) -> tuple[float, float, list[str]]:
-    from calculator.evaluation import evaluate, our_finder, read_questions
+    from calculator.search.quality import evaluate, our_finder, read_questions
 
     result = evaluate(read_questions(path), our_finder(), k)
     return result[f"recall@{k}"], result["mrr"], [m["id"] for m in result["misses"]]
@@ -37,7 +37,7 @@ def test_held_out_style_questions(index_env: Path) -> None:
 
 
 def test_hits_carry_provenance_and_mark_summaries(index_env: Path) -> None:
-    from calculator.retrieve import search
+    from calculator.search.retrieve import search
 
     hits = search("小规模纳税人月销售额10万元以下免征增值税吗", k=5)
     assert hits == sorted(hits, key=lambda h: -h.score)
@@ -51,14 +51,14 @@ def test_hits_carry_provenance_and_mark_summaries(index_env: Path) -> None:
 
 
 def test_both_halves_always_contribute(index_env: Path) -> None:
-    from calculator.retrieve import search
+    from calculator.search.retrieve import search
 
     hits = search("the quick brown fox", k=5)  # no Chinese word matches: dense still answers
     assert len(hits) == 5 and all(h.lexical_rank is None and h.dense_rank for h in hits)
 
 
 def test_bad_queries(index_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from calculator.retrieve import search
+    from calculator.search.retrieve import search
 
     with pytest.raises(UserError):
         search("   ")
@@ -73,8 +73,8 @@ def test_bad_queries(index_env: Path, tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_langchain_interfaces(index_env: Path) -> None:
-    from calculator.embedding import LangChainEmbeddings
-    from calculator.retrieve import PolicyRetriever
+    from calculator.search.embedding import LangChainEmbeddings
+    from calculator.search.retrieve import PolicyRetriever
 
     documents = PolicyRetriever(k=2).invoke("稳岗返还的返还标准")
     assert len(documents) == 2 and documents[0].metadata["doc_id"] and documents[0].metadata["locator"]

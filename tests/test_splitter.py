@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from calculator.documents import Document, clean_text, load_corpus
-from calculator.splitter import HARD_MAX_CHARS, MAX_CHARS, split
+from calculator.corpus.documents import Document, clean_text, load_corpus
+from calculator.corpus.splitter import HARD_MAX_CHARS, MAX_CHARS, split
 
 
 def _doc(text: str, doc_id: str = "t") -> Document:

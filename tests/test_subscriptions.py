@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from calculator import subscriptions
-from calculator.catalog import load_catalog
-from calculator.errors import UserError
-from calculator.match import match_profile
+from calculator.officials import subscriptions
+from calculator.policy.catalog import load_catalog
+from calculator.core.errors import UserError
+from calculator.policy.match import match_profile
 
 TODAY = date(2026, 11, 23)
 NEW_ID = "xuchang_manufacturing_test_award"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from calculator.config import get_settings
+from calculator.core.config import get_settings
 
 
 def _configured() -> tuple[str, str]:

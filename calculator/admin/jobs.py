@@ -1,4 +1,4 @@
-"""Re-indexing from the admin page: `calculator.index.build` in a background thread, with its progress.
+"""Re-indexing from the admin page: `calculator.search.index.build` in a background thread, with its progress.
 
 The page must stay responsive while documents are embedded, and an admin must see that something is
 happening (the ingest complaint peers hear most is "it hangs without progress"). One ingest at a time:
@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from calculator.config import Settings, get_settings
-from calculator.errors import UserError
+from calculator.core.config import Settings, get_settings
+from calculator.core.errors import UserError
 
 IDLE, RUNNING, DONE, FAILED = "idle", "running", "done", "failed"
 STATE_LABEL = {IDLE: "空闲", RUNNING: "正在导入", DONE: "已完成", FAILED: "失败"}
@@ -71,7 +71,7 @@ def _report_json(report: Any) -> dict[str, Any]:
 
 
 def _run(docs_dir: Path | None, settings: Settings) -> None:
-    from calculator.index import build
+    from calculator.search.index import build
 
     try:
         report = build(docs_dir, settings=settings,

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from calculator.errors import UserError
+from calculator.core.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,8 +29,8 @@ def _profile(path: Path | None) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.answer import ask
-    from calculator.citation import SUMMARY_NOTE
+    from calculator.dialogue.answer import ask
+    from calculator.corpus.citation import SUMMARY_NOTE
 
     if not (args.question or "").strip():
         raise UserError("问题不能为空", "the question is empty")

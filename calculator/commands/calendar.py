@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.policy_calendar import policy_calendar
+    from calculator.officials.calendar import policy_calendar
 
     calendar = policy_calendar(today=parse_today(args.today), within_days=args.within)
     if args.json:
@@ -43,7 +43,7 @@ def _window(item: Any) -> str:
 
 
 def _render(calendar: Any) -> str:
-    from calculator.policy_calendar import DOUBT_LABEL, EXPIRED, EXPIRING, IN_FORCE, NOT_YET, STATE_LABEL
+    from calculator.officials.calendar import DOUBT_LABEL, EXPIRED, EXPIRING, IN_FORCE, NOT_YET, STATE_LABEL
 
     c = calendar.counts()
     lines = [f"政策日历（{calendar.today.isoformat()}，{calendar.within_days} 天内到期算“即将到期”）：" +

@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.catalog import CatalogError, load_catalog
-    from calculator.config import get_settings
+    from calculator.policy.catalog import CatalogError, load_catalog
+    from calculator.core.config import get_settings
 
     today = parse_today(args.today) or get_settings().today
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from calculator.commands.match import parse_today
-from calculator.errors import UserError
+from calculator.core.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,13 +35,13 @@ def write_output(path: Path, data: bytes) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.coverage import coverage_report
+    from calculator.officials.coverage import coverage_report
 
     report = coverage_report(today=parse_today(args.today))
     if args.csv:
         write_output(args.csv, report.to_csv())
     if args.png:
-        from calculator.plots import heatmap
+        from calculator.officials.plots import heatmap
 
         write_output(args.png, heatmap(report))
     if args.json:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _render(report: Any) -> str:
-    from calculator.coverage import describe_contrast
+    from calculator.officials.coverage import describe_contrast
 
     s = report.summary()
     lines = [

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.evaluation import evaluate, our_finder, read_questions
+    from calculator.search.quality import evaluate, our_finder, read_questions
 
     result = evaluate(read_questions(args.file), our_finder(), args.k)
     if args.json:

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from calculator.errors import UserError
-from calculator.export import FORMATS
+from calculator.core.errors import UserError
+from calculator.present.export import FORMATS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,7 +59,7 @@ def _profile_data(args: argparse.Namespace) -> dict[str, Any]:
             raise UserError("企业画像应为 JSON 对象", "the profile must be a JSON object")
         data.update(loaded)
     if args.text:
-        from calculator.parse import parse_text
+        from calculator.facts.parse import parse_text
 
         parsed = parse_text(args.text)
         if parsed.errors:
@@ -74,14 +74,14 @@ def _match(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError("请提供 --profile 画像文件、--text 企业自述或 --report 匹配结果",
                         "give --profile, --text or --report")
     from calculator.commands.match import parse_today
-    from calculator.match import match_profile
+    from calculator.policy.match import match_profile
 
     today = parse_today(args.today)
     return match_profile(_profile_data(args), today=today).to_json()
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.export import export_report
+    from calculator.present.export import export_report
 
     if args.report and (args.profile or args.text):
         raise UserError("--report 不能与 --profile/--text 同时使用", "--report excludes --profile and --text")

@@ -48,7 +48,7 @@ class _Bars:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.index import build
+    from calculator.search.index import build
 
     bars = _Bars()
     try:

@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from calculator.errors import UserError
+from calculator.core.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +70,7 @@ def _parsed_json(parsed: Any) -> dict[str, Any]:
 
 
 def _profile_from_text(text: str) -> tuple[dict[str, Any], Any]:
-    from calculator.parse import parse_text
+    from calculator.facts.parse import parse_text
 
     if not text.strip():
         raise UserError("企业自述为空", "the --text description is empty")
@@ -82,7 +82,7 @@ def _profile_from_text(text: str) -> tuple[dict[str, Any], Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.match import match_profile
+    from calculator.policy.match import match_profile
 
     today = parse_today(args.today)
     parsed = None

@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator import subscriptions
-    from calculator.config import get_settings
+    from calculator.officials import subscriptions
+    from calculator.core.config import get_settings
 
     today = parse_today(args.today) or get_settings().today
     total = subscriptions.count()
@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _render(today: str, total: int, found: dict[int, Any], dry_run: bool) -> str:
-    from calculator.match import STATUS_LABEL
-    from calculator.subscriptions import CHANGE_LABEL
+    from calculator.policy.match import STATUS_LABEL
+    from calculator.officials.subscriptions import CHANGE_LABEL
 
     items = sum(len(n) for n in found.values())
     lines = [f"订阅提醒（{today}）：共 {total} 个订阅，{len(found)} 个有新的匹配政策，共 {items} 条"

@@ -10,7 +10,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.profile import profile_schema
+    from calculator.facts.profile import profile_schema
 
     print(json.dumps(profile_schema(), ensure_ascii=False, indent=2))
     return 0

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.retrieve import search
+    from calculator.search.retrieve import search
 
     hits = search(args.query, k=args.k)
     if args.json:

@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from calculator.errors import UserError
+from calculator.core.errors import UserError
 from calculator.ui.common import error_html, friendly
 
 log = logging.getLogger("calculator.app")

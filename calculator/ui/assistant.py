@@ -1,6 +1,6 @@
 """智能问答: the chat that interviews the enterprise, shows what it understood and what it qualifies for.
 
-All conversation logic is calculator.chat (pure, no Gradio); these handlers turn its `Reply` into
+All conversation logic is calculator.dialogue.chat (pure, no Gradio); these handlers turn its `Reply` into
 component values. Per-user data lives only in this session's gr.State values: the chat state
 (`ChatState.to_dict()`), the message history and the last report (for export).
 """
@@ -10,8 +10,8 @@ from typing import Any
 
 import gradio as gr
 
-from calculator import chat
-from calculator.render import NO_INDEX_NOTICE, answer_html, notice_html, results_html
+from calculator.dialogue import chat
+from calculator.present.html import NO_INDEX_NOTICE, answer_html, notice_html, results_html
 from calculator.ui.common import cited_html, error_html, friendly, index_ready, user_message
 from calculator.ui.exports import FORMAT_LABELS, export_sheet
 from calculator.ui.forms import PROFILE_HEADERS, profile_rows, rows_to_updates

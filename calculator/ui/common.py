@@ -14,7 +14,7 @@ from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
-from calculator.errors import ServiceUnavailable, UserError
+from calculator.core.errors import ServiceUnavailable, UserError
 
 log = logging.getLogger("calculator.app")
 
@@ -68,8 +68,8 @@ def citation_context(args: list[Any]) -> str:
     about the session is needed.
     """
     from calculator.admin import serving_catalog
-    from calculator.render import context_html
-    from calculator.textnorm import locate
+    from calculator.present.html import context_html
+    from calculator.core.textnorm import locate
 
     try:
         doc_id, start, end, quote = (list(args) + ["", "", "", ""])[:4]
@@ -115,8 +115,8 @@ def cited_html(value: str = "", **kwargs: Any) -> gr.HTML:
 
 def index_ready() -> bool:
     """Whether an ingested index exists: without one, questions cannot be answered but matching works."""
-    from calculator.config import get_settings
-    from calculator.index import current_generation
+    from calculator.core.config import get_settings
+    from calculator.search.index import current_generation
 
     try:
         return current_generation(get_settings()) is not None

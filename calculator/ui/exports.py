@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from calculator.errors import UserError
-from calculator.export import FORMATS, export_report
+from calculator.core.errors import UserError
+from calculator.present.export import FORMATS, export_report
 
 FORMAT_LABELS = {"pdf": "PDF（打印）", "docx": "Word", "xlsx": "Excel", "csv": "CSV"}
 KEEP_SECONDS = 3600

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from calculator.errors import UserError
-from calculator.profile import FIELDS, GROUPS, SETS, FieldSpec, format_number
+from calculator.core.errors import UserError
+from calculator.facts.profile import FIELDS, GROUPS, SETS, FieldSpec, format_number
 
 YES, NO, UNKNOWN = "是", "否", "未知"
 BOOL_CHOICES = [YES, NO, UNKNOWN]
@@ -146,7 +146,7 @@ PROFILE_HEADERS = ["项目", "内容"]
 
 def profile_rows(profile: dict[str, Any]) -> list[list[str]]:
     """Known facts as [label, value in words] rows, in the form's order (what the chat understood)."""
-    from calculator.profile import format_value
+    from calculator.facts.profile import format_value
 
     return [[spec.label, format_value(key, profile[key])] for key, spec in FIELDS.items()
             if profile.get(key) is not None]
@@ -169,7 +169,7 @@ def rows_to_updates(rows: list[list[Any]], profile: dict[str, Any]) -> dict[str,
     Rows are matched by label, so a reordered or partly edited table still maps correctly; rows with
     an unknown label (a row the user added) are ignored, and unchanged cells produce no update.
     """
-    from calculator.profile import format_value
+    from calculator.facts.profile import format_value
 
     by_label = {spec.label: key for key, spec in FIELDS.items()}
     updates: dict[str, Any] = {}

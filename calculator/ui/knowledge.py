@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from calculator.render import DOCUMENT_HEADERS, NO_INDEX_NOTICE, documents_rows, hits_html, notice_html
+from calculator.present.html import DOCUMENT_HEADERS, NO_INDEX_NOTICE, documents_rows, hits_html, notice_html
 from calculator.ui.common import cited_html, error_html, friendly, index_ready
 
 SEARCH_HITS = 5
@@ -20,7 +20,7 @@ def document_rows() -> list[list[str]]:
 @friendly(lambda message, *args: error_html(message))
 def search_passages(query: str) -> str:
     """Top passages for `query` with provenance and context; a plain notice when there is no index."""
-    from calculator.retrieve import search
+    from calculator.search.retrieve import search
 
     if not (query or "").strip():
         return error_html("请输入要查找的内容，例如：研发费用加计扣除比例")

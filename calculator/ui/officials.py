@@ -1,6 +1,6 @@
 """政策覆盖 (officials): which enterprise groups no policy reaches, and which policies expire.
 
-Everything shown is computed by calculator.coverage / calculator.policy_calendar; this module only
+Everything shown is computed by calculator.officials.coverage / calculator.officials.calendar; this module only
 chooses what fits on a page (the worst-covered segments first, the full table as CSV) and caches the
 rendered heatmap per catalog fingerprint, since it is the same picture for every official.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from calculator.errors import UserError
+from calculator.core.errors import UserError
 from calculator.ui.common import error_html, friendly
 from calculator.ui.exports import export_dir
 
@@ -26,8 +26,8 @@ CALENDAR_DAYS = 90
 @functools.lru_cache(maxsize=4)
 def _heatmap_file(fingerprint: str, today: date) -> str:
     """The heatmap PNG for one catalog version and day, rendered once per process."""
-    from calculator.coverage import coverage_report
-    from calculator.plots import heatmap
+    from calculator.officials.coverage import coverage_report
+    from calculator.officials.plots import heatmap
 
     path = Path(export_dir()).parent / f"xuchang-coverage-{fingerprint[:16]}-{today.isoformat()}.png"
     heatmap(coverage_report(), path)
@@ -62,7 +62,7 @@ def _gap_rows(report: Any, which: str) -> list[dict[str, Any]]:
 @friendly(lambda message, *args: (error_html(message), gr.skip(), gr.skip(), gr.skip()))
 def show_coverage(which: str) -> tuple[Any, ...]:
     """(summary, heatmap path, gap table, CSV path) for the chosen filter."""
-    from calculator.coverage import coverage_report
+    from calculator.officials.coverage import coverage_report
 
     report = coverage_report()
     rows = _gap_rows(report, GAP_FILTERS.get(which, "zero_eligible"))
@@ -78,7 +78,7 @@ def show_coverage(which: str) -> tuple[Any, ...]:
 @friendly(lambda message, *args: (error_html(message), gr.skip(), gr.skip()))
 def show_calendar(within_days: float | None) -> tuple[Any, ...]:
     """(counts, calendar table, CSV path): items in force, expiring within N days, expired, not yet; doubtful texts."""
-    from calculator.policy_calendar import STATE_LABEL, policy_calendar
+    from calculator.officials.calendar import STATE_LABEL, policy_calendar
 
     days = int(within_days or CALENDAR_DAYS)
     if not 1 <= days <= 3650:

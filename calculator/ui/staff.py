@@ -10,8 +10,8 @@ from typing import Any
 import gradio as gr
 
 from calculator.admin import serving_catalog
-from calculator.match import match_profile
-from calculator.render import results_html
+from calculator.policy.match import match_profile
+from calculator.present.html import results_html
 from calculator.ui.common import cited_html, error_html, friendly
 from calculator.ui.exports import FORMAT_LABELS, export_sheet
 from calculator.ui.forms import BOOL_CHOICES, FormInput, form_inputs, values_to_profile

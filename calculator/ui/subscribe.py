@@ -9,8 +9,8 @@ from typing import Any
 
 import gradio as gr
 
-from calculator.errors import UserError
-from calculator.render import notices_html
+from calculator.core.errors import UserError
+from calculator.present.html import notices_html
 from calculator.ui.common import error_html, friendly
 
 FROM_CHAT, FROM_STAFF = "智能问答中已了解的企业信息", "窗口办理表单（最近一次“计算”）"
@@ -30,7 +30,7 @@ def _profile(source: str, chat_state: dict[str, Any] | None, staff_report: dict[
 @friendly(lambda message, *args: ("", error_html(message)))
 def save(source: str, chat_state: dict[str, Any] | None, staff_report: dict[str, Any] | None) -> tuple[str, str]:
     """(the new code, message)."""
-    from calculator.subscriptions import subscribe
+    from calculator.officials.subscriptions import subscribe
 
     token = subscribe(_profile(source, chat_state, staff_report))
     return token, ('<div class="pc-notice">已保存。请记下上面的订阅码：以后在这里输入它，即可看到新出台或有变化、'
@@ -46,14 +46,14 @@ def _token(token: str) -> str:
 
 @friendly(lambda message, *args: error_html(message))
 def whats_new(token: str) -> str:
-    from calculator.subscriptions import check
+    from calculator.officials.subscriptions import check
 
     return notices_html(n.to_json() for n in check(_token(token)))
 
 
 @friendly(lambda message, *args: error_html(message))
 def remove(token: str) -> str:
-    from calculator.subscriptions import delete
+    from calculator.officials.subscriptions import delete
 
     if delete(_token(token)):
         return '<div class="pc-notice">订阅及保存的企业信息已删除。</div>'

@@ -1,0 +1,140 @@
+"""Which question to ask next: the unknown fact that decides the most open (need_info) policies.
+
+Three-valued matching makes this cheap and honest: a need_info result names the facts still missing,
+so counting them over the open results ranks the questions by how many verdicts an answer can settle
+(each result shared among the facts it waits on, see `topic_scores`).
+Derived facts (企业规模, 研发费用占比 …) are asked through their inputs; the five certification bools
+are asked as one multiple choice; a fact the user declined (不清楚) is never asked again.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable
+
+from calculator.policy.match import NEED_INFO, MatchReport
+from calculator.facts.profile import DERIVED, FIELDS, SETS, FieldSpec
+from calculator.core.wording import chat_words
+
+MAX_QUICK_REPLIES = 12
+
+
+@dataclass(frozen=True)
+class Question:
+    """The next thing to ask: a profile field, or a set of fields asked together (certifications)."""
+
+    field: str                 # profile key, or a set name such as "certifications"
+    label: str
+    text: str
+    kind: str                  # choice | bool | int | number | date | str | set
+    choices: list[str]         # every allowed answer for choice/bool/set questions, else empty
+    quick_replies: list[str]   # buttons: a short list of answers, always ending with 不清楚
+    unit: str = ""
+    multiple: bool = False     # a set: several choices may be picked together
+    decides: int = 0           # open policies this answer can settle
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def raw_inputs(key: str) -> list[str]:
+    """The answerable fields behind a fact: itself, or a derived fact's inputs (recursively)."""
+    if key in FIELDS:
+        return [key]
+    if key in DERIVED:
+        return [raw for source in DERIVED[key].inputs for raw in raw_inputs(source)]
+    return []
+
+
+def topic_of(key: str) -> str:
+    """What is asked for a field: the field itself, or the set it belongs to."""
+    spec = FIELDS.get(key)
+    return spec.set if spec is not None and spec.set else key
+
+
+def open_topics(report: MatchReport, known: set[str]) -> list[set[str]]:
+    """For each need_info result, the question topics its verdict still waits on."""
+    waiting = []
+    for result in report.results:
+        if result.status == NEED_INFO:
+            topics = {topic_of(raw) for key in result.missing for raw in raw_inputs(key) if raw not in known}
+            if topics:
+                waiting.append(topics)
+    return waiting
+
+
+def topic_scores(waiting: list[set[str]], skip: set[str]) -> dict[str, tuple[float, int]]:
+    """topic → (share of open verdicts it settles, number of open verdicts it is part of).
+
+    A result waiting on k topics counts 1/k for each: the last missing answer settles a verdict, one of
+    nine only starts to. So the interview finishes what is nearly decided (小型微利: 应纳税所得额) before
+    it opens long checklists (高企认定's nine facts), and the user sees verdicts after a few answers.
+    """
+    scores: dict[str, tuple[float, int]] = {}
+    for topics in waiting:
+        open_ones = topics - skip
+        for topic in open_ones:
+            share, count = scores.get(topic, (0.0, 0))
+            scores[topic] = (share + 1 / len(topics), count + 1)
+    return scores
+
+
+def _kind(topic: str) -> str:
+    return "set" if topic in SETS else FIELDS[topic].type
+
+
+def _cheapness(topic: str) -> int:
+    order: list[str] = chat_words()["cheap_order"]
+    kind = _kind(topic)
+    return order.index(kind) if kind in order else len(order)
+
+
+def _field_order(topic: str) -> int:
+    keys = list(FIELDS)
+    return keys.index(SETS[topic][0] if topic in SETS else topic)
+
+
+def _quick(options: Iterable[str], override: list[str] | None) -> list[str]:
+    shown = list(override or options)[:MAX_QUICK_REPLIES]
+    return [*shown, chat_words()["unknown_reply"]]
+
+
+def question_for(topic: str, decides: int = 0) -> Question:
+    """The Question for a field key or a set name."""
+    words = chat_words()
+    if topic in SETS:
+        spec = words["sets"][topic]
+        members = [FIELDS[m].label for m in SETS[topic]]
+        choices = [*members, spec["none"]]
+        return Question(topic, spec["label"], spec["question"], "set", choices, _quick(choices, None),
+                        multiple=True, decides=decides)
+    field: FieldSpec = FIELDS[topic]
+    choices = list(field.quick_replies) if field.type in ("choice", "bool") else []
+    override = words["quick_replies"].get(topic)
+    quick = _quick([c for c in choices if c != words["unknown_reply"]], override)
+    return Question(topic, field.label, field.question or f"{field.label}是多少？", field.type,
+                    list(field.choices) if field.type == "choice" else choices, quick, field.unit, decides=decides)
+
+
+def _known(profile: Any) -> set[str]:
+    data = profile.model_dump(exclude_none=True) if hasattr(profile, "model_dump") else dict(profile or {})
+    return {key for key, value in data.items() if value is not None}
+
+
+def next_question(profile: Any, report: MatchReport, declined: Iterable[str] = ()) -> Question | None:
+    """The unknown fact of `profile` (a mapping or Profile) that settles the most of `report`'s open
+    policies; None when nothing is open.
+
+    The facts nearly every enterprise knows and most policies turn on (`core_facts` in chat_words.yaml:
+    行业, 人数, 营收, 纳税人类型, 应纳税所得额 …) come first while any open verdict waits on them; then by
+    `topic_scores`; ties go to the cheaper question (a button before a number), then to the field order.
+    A declined field (or set) is skipped, and so is the set a declined member belongs to.
+    """
+    skip = {topic_of(d) for d in declined} | set(declined)
+    skip |= {key for key, spec in FIELDS.items() if spec.sensitive}
+    scores = topic_scores(open_topics(report, _known(profile)), skip)
+    if not scores:
+        return None
+    core = chat_words()["core_facts"]
+    topic = min(scores, key=lambda t: (t not in core, -round(scores[t][0], 6), -scores[t][1], _cheapness(t),
+                                       _field_order(t)))
+    return question_for(topic, scores[topic][1])

@@ -1,0 +1,41 @@
+"""Chinese free-text answers → profile facts, shared by the chat, the staff form and `match --text`.
+
+    >>> parse_text("我们是长葛的小规模纳税人，每月卖个七八万").updates
+    {'county': '长葛市', 'taxpayer_type': '小规模纳税人', 'monthly_sales': 7.5}
+
+Deterministic (no language model): words come from data (profile_fields.yaml keywords, industry and
+region aliases, words.yaml here), numbers from a numeral reader that knows colloquial forms. The
+result says what was understood (with the words it came from and whether it is approximate), what
+could not be used, and which understood values are invalid; it never raises.
+
+Modules: text (normalise, clauses) → lexicon (words) → numerals/quantities (numbers) → facts (one
+clause) → message (the whole message) → result (validation against the Profile model).
+"""
+from __future__ import annotations
+
+import logging
+
+from calculator.facts.parse.message import MAX_CHARS, parse_message
+from calculator.facts.parse.result import ParseResult, Understood
+
+__all__ = ["MAX_CHARS", "ParseResult", "Understood", "parse_text"]
+log = logging.getLogger(__name__)
+
+
+def parse_text(text: str, expected: str | None = None) -> ParseResult:
+    """Facts from one message; `expected` is the field the chat just asked about (a bare "120" answers it).
+
+    Any input returns a ParseResult: the parser is tested against arbitrary text, and this guard only
+    turns an unforeseen bug into "not understood" rather than a broken chat turn (logged without the
+    text, which may identify the enterprise).
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = "" if text is None else str(text)
+    try:
+        return parse_message(text, expected if isinstance(expected, str) else None)
+    except Exception:  # noqa: BLE001 - the chat must get an answer whatever the text
+        log.exception("parser failed on a %d-character message", len(text))
+        result = ParseResult()
+        result.add_fragment(text)
+        return result

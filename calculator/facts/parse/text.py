@@ -1,0 +1,68 @@
+"""Normalising a message and cutting it into clauses.
+
+A clause (between ，。；、 and words like 还有) is the unit in which a number looks for the keyword it
+belongs to, and in which a 没有 negates: "员工85人，营收1200万" keeps 85 with 员工 and 1200 with 营收.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from calculator.facts.parse.lexicon import lexicon
+
+_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+# A space between two ASCII letters or digits separates two tokens ("2019 85"); elsewhere it is a typo.
+_SPACE = re.compile(r"\s+")
+_LETTER_SCALE = re.compile(r"(?<![0-9a-zA-Z.])([0-9]+(?:\.[0-9]+)?)([a-zA-Z])(?![0-9a-zA-Z])")  # 1200w → 1200万
+_PUNCT = "，。；;！？!?\n、|｜…"
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width ８５ → 85, ％ → %), control characters and stray spaces removed, 1200w → 1200万."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join("\n" if ch in "\r\n" else (" " if unicodedata.category(ch) in _CONTROL else ch) for ch in text)
+    text = _SPACE.sub(_space, text)
+    scales = lexicon().words["letter_scales"]
+    return _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
+
+
+def _space(match: re.Match[str]) -> str:
+    if "\n" in match.group():
+        return "\n"
+    text, start, end = match.string, match.start(), match.end()
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    return " " if before.isascii() and before.isalnum() and after.isascii() and after.isalnum() else ""
+
+
+def _is_thousands_comma(text: str, i: int) -> bool:
+    """'1,200万' keeps its comma; '85,营收' splits."""
+    return i > 0 and text[i - 1].isdigit() and re.match(r",\d{3}(?!\d)", text[i:]) is not None
+
+
+def split_clauses(text: str) -> list[str]:
+    """Clauses split on punctuation, non-thousands commas and the clause-break words of words.yaml."""
+    breaks = sorted(lexicon().words["clause_breaks"], key=len, reverse=True)
+    clauses: list[str] = []
+    start = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        cut = 0
+        if ch in _PUNCT or (ch == "," and not _is_thousands_comma(text, i)):
+            cut = 1
+        else:
+            for word in breaks:
+                if text.startswith(word, i):
+                    cut = len(word)
+                    break
+        if cut:
+            if text[start:i].strip():
+                clauses.append(text[start:i])
+            start = i + cut
+            i += cut
+        else:
+            i += 1
+    if text[start:].strip():
+        clauses.append(text[start:])
+    return clauses

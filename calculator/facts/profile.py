@@ -1,0 +1,481 @@
+"""The enterprise profile: a pydantic model generated from knowledge/data/profile_fields.yaml.
+
+Every field is optional because "unknown" is a valid answer: the engine turns it into an `unknown`
+condition and the chat into its next question. Derived facts (企业规模, 研发费用占比 …) are computed
+here, each with how it was computed and the clause it rests on, so a verdict can show its working.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from calculator.corpus.citation import ClauseRef
+from calculator.core.config import PROJECT_ROOT
+from calculator.core.errors import UserError
+
+DATA_DIR = PROJECT_ROOT / "knowledge" / "data"
+NUMERIC = {"int", "number"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One profile fact as declared in profile_fields.yaml."""
+
+    key: str
+    label: str
+    type: str
+    group: str = ""
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    earliest: date | None = None    # bounds of a date field (min/max in the YAML), e.g. 成立日期 ≥ 1949-10-01
+    latest: date | None = None
+    choices: tuple[str, ...] = ()
+    question: str = ""
+    quick: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    validator: str = ""
+    sensitive: bool = False
+    derived: bool = False
+    inputs: tuple[str, ...] = ()
+    set: str = ""
+
+    @property
+    def quick_replies(self) -> tuple[str, ...]:
+        """Buttons the chat offers for this question."""
+        if self.quick:
+            return self.quick
+        if self.type == "bool":
+            return ("是", "否", "不清楚")
+        return self.choices
+
+
+def _load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _choices(raw: dict[str, Any]) -> tuple[str, ...]:
+    if "choices_from" in raw:
+        table = _load_yaml(DATA_DIR / raw["choices_from"])
+        (mapping,) = table.values()  # regions: {...} / industries: {...}
+        return tuple(mapping)
+    return tuple(raw.get("choices", ()))
+
+
+def _spec(key: str, raw: dict[str, Any], derived: bool) -> FieldSpec:
+    return FieldSpec(
+        key=key,
+        label=raw["label"],
+        type=raw["type"],
+        group=raw.get("group", ""),
+        unit=raw.get("unit", ""),
+        minimum=raw.get("min") if raw.get("type") in NUMERIC else None,
+        maximum=raw.get("max") if raw.get("type") in NUMERIC else None,
+        max_length=raw.get("max_length"),
+        earliest=date.fromisoformat(str(raw["min"])) if raw.get("type") == "date" and raw.get("min") else None,
+        latest=date.fromisoformat(str(raw["max"])) if raw.get("type") == "date" and raw.get("max") else None,
+        choices=_choices(raw),
+        question=raw.get("question", ""),
+        quick=tuple(raw.get("quick", ())),
+        keywords=tuple(raw.get("keywords", ())),
+        validator=raw.get("validator", ""),
+        sensitive=bool(raw.get("sensitive", False)),
+        derived=derived,
+        inputs=tuple(raw.get("from", ())),
+        set=raw.get("set", ""),
+    )
+
+
+@lru_cache(maxsize=1)
+def _spec_file() -> dict[str, Any]:
+    return _load_yaml(DATA_DIR / "profile_fields.yaml")
+
+
+FIELDS: dict[str, FieldSpec] = {k: _spec(k, v, False) for k, v in _spec_file()["fields"].items()}
+DERIVED: dict[str, FieldSpec] = {k: _spec(k, v, True) for k, v in _spec_file()["derived"].items()}
+ALL_FACTS: dict[str, FieldSpec] = {**FIELDS, **DERIVED}
+GROUPS: list[str] = list(_spec_file()["groups"])
+INDUSTRIES: dict[str, dict[str, Any]] = _load_yaml(DATA_DIR / "industries.yaml")["industries"]
+REGIONS: dict[str, list[str]] = _load_yaml(DATA_DIR / "regions.yaml")["regions"]
+SIZE_STANDARDS: dict[str, Any] = _load_yaml(DATA_DIR / "sme_size_standards.yaml")
+OUTSIDE_XUCHANG = "许昌市外"
+_BY_LABEL = {spec.label: key for key, spec in FIELDS.items()}
+SETS: dict[str, list[str]] = {}
+for _key, _spec_item in FIELDS.items():
+    if _spec_item.set:
+        SETS.setdefault(_spec_item.set, []).append(_key)
+
+
+# ---------------------------------------------------------------- validation helpers
+
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_ok(code: str) -> bool:
+    """GB 32100-2015: 18 characters from a 31-letter alphabet, the last a mod-31 check character."""
+    if len(code) != 18 or any(c not in _CREDIT_CHARS for c in code):
+        return False
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS))
+    return _CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
+
+
+_TRUE = {"是", "有", "对", "已", "参加", "已参加", "yes", "y", "true", "1"}
+_FALSE = {"否", "无", "没有", "不是", "未", "没", "不", "no", "n", "false", "0"}
+_DATE = re.compile(r"^\s*(\d{4})(?:\s*[-/.年]\s*(\d{1,2}))?(?:\s*[-/.月]\s*(\d{1,2}))?\s*[月日]?\s*$")
+
+
+def _coerce_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return value
+
+
+def _coerce_date(value: Any) -> Any:
+    """Accept ISO dates and the partial dates people give ('2019', '2019-05', '2019年5月'): first day."""
+    if isinstance(value, int) and 1000 <= value <= 9999:
+        return date(value, 1, 1)
+    if isinstance(value, str):
+        m = _DATE.match(value)
+        if m:
+            y, mo, d = (int(g) if g else 1 for g in m.groups())
+            try:
+                return date(y, mo, d)
+            except ValueError:
+                return value
+    return value
+
+
+def _annotation(spec: FieldSpec) -> Any:
+    """The pydantic type for one spec; None (unknown) is always allowed."""
+    if spec.type == "str":
+        return Optional[str]
+    if spec.type == "int":
+        return Optional[int]
+    if spec.type == "number":
+        return Optional[float]
+    if spec.type == "bool":
+        return Optional[bool]
+    if spec.type == "date":
+        return Optional[date]
+    if spec.type == "choice":
+        return Optional[Literal[spec.choices]]  # type: ignore[valid-type]
+    raise ValueError(f"profile_fields.yaml: {spec.key} has unknown type {spec.type!r}")
+
+
+def _field(spec: FieldSpec) -> Any:
+    extra: dict[str, Any] = {"x-group": spec.group}
+    if spec.unit:
+        extra["x-unit"] = spec.unit
+    if spec.sensitive:
+        extra["x-sensitive"] = True
+    bounds: dict[str, Any] = {}
+    if spec.minimum is not None:
+        bounds["ge"] = spec.minimum
+    if spec.maximum is not None:
+        bounds["le"] = spec.maximum
+    if spec.max_length:
+        bounds["max_length"] = spec.max_length
+    if spec.earliest is not None:
+        bounds["ge"] = spec.earliest
+    if spec.latest is not None:
+        bounds["le"] = spec.latest
+    return Field(default=None, title=spec.label, description=spec.question, json_schema_extra=extra, **bounds)
+
+
+class _ProfileBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True)
+
+    @field_validator(*[k for k, s in FIELDS.items() if s.type == "bool"], mode="before", check_fields=False)
+    @classmethod
+    def _bools(cls, value: Any) -> Any:
+        return _coerce_bool(value)
+
+    @field_validator(*[k for k, s in FIELDS.items() if s.type in NUMERIC], mode="before", check_fields=False)
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would read true as 1 (人, 万元): a client's mistake, not a count
+            raise ValueError("应为数字，不能是 是/否 / must be a number, not true/false")
+        return value
+
+    @field_validator(*[k for k, s in FIELDS.items() if s.type == "date"], mode="before", check_fields=False)
+    @classmethod
+    def _dates(cls, value: Any) -> Any:
+        return _coerce_date(value)
+
+    @field_validator(*[k for k, s in FIELDS.items() if s.validator == "credit_code"], mode="after", check_fields=False)
+    @classmethod
+    def _credit_code(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        code = value.upper()
+        if not credit_code_ok(code):
+            raise ValueError("校验位不正确或含非法字符 / wrong check character or invalid characters")
+        return code
+
+
+Profile = create_model(  # type: ignore[call-overload]
+    "Profile",
+    __base__=_ProfileBase,
+    __doc__="企业画像：每一项都可以不知道（null）。Money in 万元, people in 人, rates in %.",
+    **{key: (_annotation(spec), _field(spec)) for key, spec in FIELDS.items()},
+)
+
+
+MAX_SHOWN_INPUT = 60  # a message quotes the value it got, but not a megabyte of it
+
+
+def _shown(value: Any, quote: bool = True) -> str:
+    """A value for a one-line message: repr (so a newline stays "\\n"), cut at MAX_SHOWN_INPUT."""
+    text = value if not quote and isinstance(value, str) and value.isprintable() else repr(value)
+    return text if len(text) <= MAX_SHOWN_INPUT else text[:MAX_SHOWN_INPUT] + "…"
+
+
+def _describe_error(err: dict[str, Any]) -> tuple[str, str]:
+    """One pydantic error as (Chinese, English) fragments naming the field by its label."""
+    key = str(err["loc"][0]) if err.get("loc") else "?"
+    spec = FIELDS.get(key)
+    got = err.get("input")
+    got = got.isoformat() if isinstance(got, date) else got
+    got_text = f"（收到 {_shown(got)}）" if got is not None and not isinstance(got, dict) else ""
+    if err["type"] == "extra_forbidden":
+        return f"未知字段“{_shown(key, quote=False)}”", f"unknown field {_shown(key)}"
+    label = spec.label if spec else key
+    kind = err["type"]
+    if kind in {"greater_than_equal", "less_than_equal"} and spec and spec.type == "date":
+        span = f"{spec.earliest or ''}～{spec.latest or ''}"
+        return f"{label}应在 {span} 之间{got_text}", f"{key} must be between {spec.earliest} and {spec.latest}"
+    if kind == "string_too_long" and spec:
+        return f"{label}最多 {spec.max_length} 个字", f"{key} must be at most {spec.max_length} characters"
+    if kind == "string_type" and spec:
+        return f"{label}应为文字{got_text}", f"{key} must be text"
+    if kind in {"greater_than_equal", "less_than_equal"} and spec:
+        return (f"{label}应在 {format_number(spec.minimum)}～{format_number(spec.maximum)}{spec.unit} 之间{got_text}",
+                f"{key} must be between {spec.minimum} and {spec.maximum} {spec.unit}")
+    if kind.startswith(("int_", "float_")) and spec:
+        what = "整数" if spec.type == "int" else "数字"
+        return f"{label}应为{what}{('（单位：' + spec.unit + '）') if spec.unit else ''}{got_text}", f"{key} must be a number"
+    if kind == "literal_error" and spec:
+        return f"{label}只能是：{'、'.join(spec.choices)}{got_text}", f"{key} must be one of the listed choices"
+    if kind.startswith("bool") and spec:
+        return f"{label}应为 是/否{got_text}", f"{key} must be yes/no"
+    if kind.startswith("date") and spec:
+        return f"{label}应为日期，如 2019-05-01{got_text}", f"{key} must be a date like 2019-05-01"
+    message = str(err.get("msg", "")).removeprefix("Value error, ")
+    return f"{label}：{message.split(' / ')[0]}{got_text}", f"{key}: {message.split(' / ')[-1]}"
+
+
+def _expand_sets(data: dict[Any, Any]) -> dict[Any, Any]:
+    """`certifications: [高新技术企业]` → cert_hightech true and the set's other members false.
+
+    A list names the whole set, so members it leaves out are known to be absent; an explicit member
+    key in the same mapping wins.
+    """
+    for set_name, members in SETS.items():
+        if set_name not in data:
+            continue
+        listed = data.pop(set_name)
+        if isinstance(listed, str):
+            listed = [listed]
+        if not isinstance(listed, list):
+            raise UserError(f"{set_name} 应为列表", f"{set_name} must be a list")
+        labels = {FIELDS[m].label: m for m in members}
+        unknown = [x for x in listed if not isinstance(x, str) or (x not in labels and x not in members)]
+        if unknown:
+            raise UserError(f"画像有误：未知资质 {_shown(unknown)}，可选：{'、'.join(labels)}",
+                            f"invalid profile: unknown {set_name} {_shown(unknown)}")
+        chosen = {labels.get(x, x) for x in listed}
+        for member in members:
+            data.setdefault(member, member in chosen)
+    return data
+
+
+MAX_LISTED_ERRORS = 10
+
+
+def validate_profile(data: Any) -> Any:
+    """Validate a mapping (English keys or Chinese labels) into a Profile, or raise one bilingual UserError."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(exclude_none=True)
+    if not isinstance(data, dict):
+        raise UserError("企业画像应为 JSON 对象", "the profile must be a JSON object")
+    data = _expand_sets({_BY_LABEL.get(str(k), str(k)): v for k, v in data.items()})  # a key 1 is unknown field “1”
+    try:
+        return Profile(**data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        parts = [_describe_error(e) for e in errors[:MAX_LISTED_ERRORS]]
+        more = len(errors) - len(parts)  # a file of 100,000 wrong keys gets one readable line, not megabytes
+        raise UserError("画像有误：" + "；".join(p[0] for p in parts) + (f"；等共 {len(errors)} 处" if more else ""),
+                        "invalid profile: " + "; ".join(p[1] for p in parts) + (f"; {more} more" if more else "")) from None
+
+
+def profile_schema() -> dict[str, Any]:
+    """JSON Schema of the profile, with Chinese titles, units (x-unit) and form groups (x-group)."""
+    schema = Profile.model_json_schema()
+    schema["title"] = "企业画像 / Enterprise profile"
+    schema["x-derived"] = {k: {"title": s.label, "unit": s.unit, "from": list(s.inputs)} for k, s in DERIVED.items()}
+    return schema
+
+
+# ---------------------------------------------------------------- display
+
+def format_number(value: float | int | None) -> str:
+    if value is None:
+        return "?"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def format_value(key: str, value: Any) -> str:
+    """A fact's value in words with its unit: '85人', '1,500万元', '3.2%', '是'."""
+    spec = ALL_FACTS.get(key)
+    if value is None:
+        return "未知"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, float)):
+        unit = spec.unit if spec else ""
+        return f"{format_number(value)}{unit}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+# ---------------------------------------------------------------- derived facts
+
+@dataclass
+class Derived:
+    """A computed fact with its working: shown beside verdicts, cited like a condition."""
+
+    key: str
+    value: Any
+    explanation: str
+    cite: ClauseRef | None = None
+    possible: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return DERIVED[self.key].label
+
+
+def _tier_reached(values: dict[str, float | None], bounds: dict[str, float]) -> bool | None:
+    """Kleene AND of value ≥ bound over the tier's metrics: None when an unknown value could decide it."""
+    outcome: bool | None = True
+    for metric, bound in bounds.items():
+        v = values.get(metric)
+        if v is None:
+            outcome = None
+        elif v < bound:
+            return False
+    return outcome
+
+
+_METRIC_LABEL = {"employees": "从业人数", "revenue": "营业收入", "total_assets": "资产总额"}
+_TIERS = (("大型", "large"), ("中型", "medium"), ("小型", "small"))
+
+
+def _bounds_text(bounds: dict[str, float]) -> str:
+    return "且".join(f"{_METRIC_LABEL[m]}≥{format_value(m, b)}" for m, b in bounds.items())
+
+
+def size_class(industry: str | None, values: dict[str, float | None]) -> Derived:
+    """企业规模 by the 划型标准: the first tier whose lower bounds are all reached, top-down; else 微型.
+
+    With some metrics unknown the class may still be decided (a 12-person factory is 微型 whatever its
+    revenue); otherwise `possible` lists the classes still open and the value is None.
+    """
+    source = SIZE_STANDARDS["source"]
+    if industry is None:
+        return Derived("size_class", None, "需要先知道所属行业", None, ["大型", "中型", "小型", "微型"])
+    group = INDUSTRIES[industry]["size_group"]
+    row = SIZE_STANDARDS["groups"][group]
+    cite = ClauseRef(source["doc"], f"{source['locator']} › {group}", row["quote"])
+    possible: list[str] = []
+    reasons: list[str] = []
+    for name, tier in _TIERS:
+        reached = _tier_reached(values, row[tier])
+        if reached is True:
+            possible.append(name)
+            reasons.append(f"{_bounds_text(row[tier])} → {name}")
+            break
+        if reached is None:
+            possible.append(name)
+        else:
+            reasons.append(f"未达{name}（{_bounds_text(row[tier])}）")
+    else:
+        possible.append("微型")
+    shown = "，".join(f"{_METRIC_LABEL[m]}{format_value(m, values.get(m))}" for m in row["small"])
+    if len(possible) == 1:
+        return Derived("size_class", possible[0], f"{group}：{shown}；{'；'.join(reasons)}", cite, possible)
+    return Derived("size_class", None, f"{group}：{shown}；可能为{'/'.join(possible)}，需补充数据", cite, possible)
+
+
+def _years_between(start: date, end: date) -> float:
+    """Full years from start to end plus the fraction of the current year (so '满一年' means ≥ 1.0)."""
+    full = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+    try:
+        anniversary = start.replace(year=start.year + full)
+    except ValueError:  # 29 February
+        anniversary = date(start.year + full, 3, 1)
+    return round(full + (end - anniversary).days / 366, 3)
+
+
+def derive(profile: Any, today: date) -> dict[str, Derived]:
+    """Compute every derived fact; a fact whose inputs are unknown is None with the reason."""
+    p = validate_profile(profile) if not isinstance(profile, BaseModel) else profile
+    out: dict[str, Derived] = {}
+    industry = INDUSTRIES.get(p.industry) if p.industry else None
+    metrics = {"employees": p.employees, "revenue": p.revenue, "total_assets": p.total_assets}
+    size = size_class(p.industry, metrics)
+    out["size_class"] = size
+    sme = None if not size.possible or (len(size.possible) > 1 and "大型" in size.possible) else "大型" not in size.possible
+    out["is_sme"] = Derived("is_sme", sme, "企业规模为中型、小型或微型" if sme else (
+        "企业规模为大型" if sme is False else "企业规模未定"), size.cite)
+    out["size_group"] = Derived("size_group", industry["size_group"] if industry else None,
+                                f"按所属行业“{p.industry}”归入划型标准行业" if industry else "所属行业未知")
+    out["industry_section"] = Derived(
+        "industry_section", f"{industry['section']} {industry['section_name']}".strip() if industry else None,
+        "GB/T 4754-2017 国民经济行业分类门类" if industry else "所属行业未知")
+    if p.rd_expense is not None and p.revenue:
+        ratio = round(p.rd_expense / p.revenue * 100, 2)
+        out["rd_ratio"] = Derived("rd_ratio", ratio, f"研发费用{format_value('rd_expense', p.rd_expense)} ÷ "
+                                  f"营业收入{format_value('revenue', p.revenue)} = {format_number(ratio)}%")
+    else:
+        out["rd_ratio"] = Derived("rd_ratio", None, "需要研发费用和营业收入")
+    if p.founded is not None:
+        years = max(0.0, _years_between(p.founded, today))
+        out["years_established"] = Derived("years_established", years,
+                                           f"{p.founded.isoformat()} 成立，至 {today.isoformat()} 约 {years:.1f} 年")
+    else:
+        out["years_established"] = Derived("years_established", None, "成立日期未知")
+    in_xc = None if p.county is None else p.county != OUTSIDE_XUCHANG
+    out["in_xuchang"] = Derived("in_xuchang", in_xc, f"所在区县：{p.county}" if p.county else "所在区县未知")
+    return out
+
+
+def facts(profile: Any, today: date) -> dict[str, Any]:
+    """Raw and derived facts by key, None meaning unknown: what the rules engine evaluates."""
+    p = validate_profile(profile) if not isinstance(profile, BaseModel) else profile
+    values = {key: getattr(p, key) for key in FIELDS}
+    values.update({key: d.value for key, d in derive(p, today).items()})
+    return values
+
+
+def public_dict(profile: Any) -> dict[str, Any]:
+    """The profile without identifying fields: what may be logged or stored for statistics."""
+    return {k: v for k, v in profile.model_dump(mode="json", exclude_none=True).items() if not FIELDS[k].sensitive}

@@ -1,0 +1,43 @@
+"""Content fingerprints of policy items and of the whole catalog.
+
+Two consumers need to know "did this change?" without trusting file times: the coverage cache (same
+catalog and day → same answer) and subscriptions (an item whose content changed is news again). The
+fingerprint covers the item as written plus the named definitions it uses, because editing
+`_definitions.yaml` (say, a 小型微利企业 threshold) changes who qualifies without touching the item file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from calculator.policy.catalog import Catalog, Policy
+from calculator.policy.rules import Group, Leaf, Node, Not, Ref
+
+
+def _signature(node: Node) -> Any:
+    """The logic of a compiled condition tree as plain data (texts and cites matter less than logic,
+    but they are shown to people, so they are included too)."""
+    if isinstance(node, Leaf):
+        value = sorted(node.value, key=str) if isinstance(node.value, (list, tuple, set, frozenset)) else node.value
+        return ["leaf", node.field, node.op, value, node.presume, node.text]
+    if isinstance(node, Ref):
+        return ["ref", node.definition.name, _signature(node.definition.node)]
+    if isinstance(node, Not):
+        return ["not", node.text, _signature(node.child)]
+    if isinstance(node, Group):
+        return [node.kind, node.text, [_signature(child) for child in node.children]]
+    return [type(node).__name__, getattr(node, "text", "")]
+
+
+def policy_fingerprint(policy: Policy) -> str:
+    """sha256 over the item's YAML content and the definitions it references (16 hex digits)."""
+    payload = json.dumps([policy.item.model_dump(mode="json", by_alias=True), _signature(policy.conditions)],
+                         ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def catalog_fingerprint(catalog: Catalog) -> str:
+    """Order-independent digest of every item's fingerprint."""
+    parts = sorted(f"{p.id}:{policy_fingerprint(p)}" for p in catalog.policies)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
