@@ -45,12 +45,12 @@ def warm_up() -> None:
     Runs in a background thread: it must never raise (a failure is logged and the first turn pays).
     """
     from calculator.dialogue import chat
-    from calculator.admin import serving_catalog
+    from calculator.policy.catalog import load_catalog
     from calculator.core.errors import UserError
 
     started = time.perf_counter()
     try:
-        serving_catalog()
+        load_catalog()
         chat.warm_up()
     except UserError as exc:
         log.warning("warm-up incomplete: %s", exc.en)

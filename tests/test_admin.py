@@ -184,7 +184,7 @@ def test_corrupt_catalog_is_reported_and_the_last_good_one_served(tmp_path: Path
     shutil.copytree(project_root / "knowledge", knowledge, ignore=shutil.ignore_patterns("uploads"))
     monkeypatch.setenv("KNOWLEDGE_DIR", str(knowledge))
     monkeypatch.setattr(catalog_module, "_cache", {"key": None, "catalog": None, "failed_key": None, "error": None})
-    good = admin.serving_catalog()
+    good = load_catalog()
     assert admin.catalog_report()["ok"] is True
 
     item = knowledge / "policies" / "six_taxes_two_fees.yaml"
@@ -195,7 +195,7 @@ def test_corrupt_catalog_is_reported_and_the_last_good_one_served(tmp_path: Path
     problem = report["problems"][0]
     assert problem["file"].endswith("six_taxes_two_fees.yaml") and problem["path"] == "level"
     assert "six_taxes_two_fees.yaml" in report["message"]
-    assert admin.serving_catalog() is good
+    assert load_catalog() is good
 
     with pytest.raises(CatalogError, match="six_taxes_two_fees.yaml"):
         load_catalog(strict=True)  # the integrity check itself still fails loudly
@@ -203,7 +203,7 @@ def test_corrupt_catalog_is_reported_and_the_last_good_one_served(tmp_path: Path
     # a process that never loaded a good catalog has nothing to serve
     monkeypatch.setattr(catalog_module, "_cache", {"key": None, "catalog": None, "failed_key": None, "error": None})
     with pytest.raises(CatalogError):
-        admin.serving_catalog()
+        load_catalog()
 
 
 # ---------------------------------------------------------------- login

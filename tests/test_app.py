@@ -9,7 +9,9 @@ import gradio as gr
 import pytest
 from pypdf import PdfReader
 
-from calculator.facts.profile import FIELDS, SETS
+from calculator.facts.schema import default_schema
+
+FIELDS, SETS = default_schema().fields, default_schema().sets
 from calculator.ui import forms, staff
 from calculator.ui.common import GENERIC_ERROR, citation_context, friendly
 

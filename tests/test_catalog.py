@@ -1,6 +1,7 @@
 """The catalog loads the real items, and each kind of broken item fails loudly with file and field path."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -14,7 +15,9 @@ from calculator.policy.catalog import CURRENT, EXPIRED, NOT_YET, Catalog, Catalo
 from calculator.corpus.citation import SUMMARY_NOTE
 from calculator.corpus.documents import load_corpus
 from calculator.policy.formula import Formula, FormulaError
-from calculator.facts.profile import SIZE_STANDARDS
+from calculator.facts.schema import load_schema
+
+SIZE_STANDARDS = load_schema().tables.size_standards
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "knowledge" / "policies"
@@ -142,7 +145,9 @@ def test_every_problem_is_reported_at_once(copy: Path, docs: dict) -> None:
 
 def test_broken_size_standard_quote(monkeypatch: pytest.MonkeyPatch, docs: dict) -> None:
     groups = {**SIZE_STANDARDS["groups"], "工业": {**SIZE_STANDARDS["groups"]["工业"], "quote": "| 工业 | 从业人员 < 999 |"}}
-    monkeypatch.setattr(catalog_module, "SIZE_STANDARDS", {**SIZE_STANDARDS, "groups": groups})
+    schema = load_schema()
+    tables = dataclasses.replace(schema.tables, size_standards={**SIZE_STANDARDS, "groups": groups})
+    monkeypatch.setattr(catalog_module, "load_schema", lambda: dataclasses.replace(schema, tables=tables))
     (line,) = problems(POLICIES, docs)
     assert line == ("knowledge/data/sme_size_standards.yaml: groups.工业.quote: "
                     "quote not found verbatim in 'cn_2011_300_sme_size_standards'")
@@ -188,6 +193,7 @@ def test_cached_until_a_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyP
     knowledge = tmp_path / "knowledge"
     shutil.copytree(POLICIES, knowledge / "policies")
     shutil.copytree(DOCS, knowledge / "docs")
+    shutil.copytree(DOCS.parent / "data", knowledge / "data")
     monkeypatch.setenv("KNOWLEDGE_DIR", str(knowledge))
     first = load_catalog()
     assert load_catalog() is first

@@ -191,7 +191,9 @@ def test_update_profile_applies_valid_fields_and_reports_invalid_ones(index_env)
 
 
 def test_when_nothing_is_left_to_ask_the_chat_says_so(index_env):
-    from calculator.facts.profile import FIELDS, SETS
+    from calculator.facts.schema import default_schema
+
+    FIELDS, SETS = default_schema().fields, default_schema().sets
 
     state = ChatState(declined=[*FIELDS, *SETS])
     state, reply = respond(state, "员工85人")

@@ -1,6 +1,8 @@
 """Coverage gaps: segments generated from the profile data, judged by the engine, reported and drawn."""
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import csv
 import io
@@ -18,7 +20,10 @@ import yaml
 from calculator.officials import coverage
 from calculator.policy.catalog import Catalog, catalog_from_data, load_catalog
 from calculator.officials.coverage import NO_CERT, Segment, coverage_report, dimension_values, segment_facts, segments
-from calculator.facts.profile import FIELDS, REGIONS, SETS, SIZE_STANDARDS
+from calculator.facts.schema import default_schema
+
+FIELDS, SETS = default_schema().fields, default_schema().sets
+REGIONS, SIZE_STANDARDS = default_schema().tables.regions, default_schema().tables.size_standards
 
 TODAY = date(2026, 11, 23)
 POLICIES = Path(__file__).resolve().parent.parent / "knowledge" / "policies"
@@ -36,8 +41,7 @@ def report(catalog: Catalog) -> coverage.CoverageReport:
 
 def _only(catalog: Catalog, *ids: str) -> Catalog:
     """The real catalog restricted to some items (same compiled trees, a different fingerprint)."""
-    return Catalog([catalog.get(i) for i in ids], catalog.definitions, catalog.docs, catalog.citations,
-                   catalog.near_miss_margin)
+    return dataclasses.replace(catalog, policies=[catalog.get(i) for i in ids])
 
 
 # ---------------------------------------------------------------- segments

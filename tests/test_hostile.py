@@ -29,7 +29,10 @@ from hypothesis import strategies as st
 
 from apprunner import ROOT, App, running_app
 from calculator.core.errors import UserError
-from calculator.facts.profile import FIELDS, NUMERIC, SETS, validate_profile
+from calculator.facts.profile import validate_profile
+from calculator.facts.schema import NUMERIC, default_schema
+
+FIELDS, SETS = default_schema().fields, default_schema().sets
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 BIG = 100_000                     # characters: a pasted document, a script's payload

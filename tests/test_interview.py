@@ -12,7 +12,9 @@ import yaml
 
 from calculator.dialogue.interview import Question, next_question, question_for, raw_inputs
 from calculator.policy.match import match_profile
-from calculator.facts.profile import FIELDS, SETS
+from calculator.facts.schema import default_schema
+
+FIELDS, SETS = default_schema().fields, default_schema().sets
 
 PERSONAS = yaml.safe_load((Path(__file__).parent / "data" / "chat_personas.yaml").read_text(encoding="utf-8"))["personas"]
 
@@ -29,7 +31,7 @@ def test_an_empty_profile_starts_with_a_fact_most_policies_turn_on():
 
 
 def test_certifications_are_one_multiple_choice_question():
-    question = question_for("certifications")
+    question = question_for(default_schema(), "certifications")
     assert question.multiple and question.kind == "set"
     assert question.choices[:5] == [FIELDS[m].label for m in SETS["certifications"]]
     assert "都没有" in question.choices
@@ -60,7 +62,7 @@ def test_a_declined_field_or_set_is_never_asked_again():
 
 
 def test_known_fields_are_not_asked_and_derived_facts_are_asked_through_their_inputs():
-    assert set(raw_inputs("is_sme")) == {"industry", "employees", "revenue", "total_assets"}
+    assert set(raw_inputs(default_schema(), "is_sme")) == {"industry", "employees", "revenue", "total_assets"}
     profile = {"industry": "制造业", "employees": 85, "revenue": 3000.0}
     declined: list[str] = []
     for _ in range(60):

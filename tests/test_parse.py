@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 
 from calculator.facts.parse import ParseResult, parse_text
 from calculator.facts.parse.message import parse_message
-from calculator.facts.profile import FIELDS, SETS, validate_profile
+from calculator.facts.profile import validate_profile
+from calculator.facts.schema import default_schema
+
+FIELDS, SETS = default_schema().fields, default_schema().sets
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "parse_cases.yaml").read_text(encoding="utf-8"))
 TODAY = "2026-11-23"
@@ -138,7 +141,7 @@ def _valid(result: ParseResult) -> None:
 @given(text=st.text(max_size=400), expected=EXPECTED)
 def test_any_text_gives_a_valid_result(text: str, expected: str | None) -> None:
     start = time.perf_counter()
-    result = parse_message(text, expected)
+    result = parse_message(text, expected, default_schema())
     assert time.perf_counter() - start < 0.5
     _valid(result)
 
@@ -146,13 +149,13 @@ def test_any_text_gives_a_valid_result(text: str, expected: str | None) -> None:
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(words=st.lists(VOCABULARY, max_size=30), expected=EXPECTED)
 def test_word_salad_gives_a_valid_result(words: list[str], expected: str | None) -> None:
-    _valid(parse_message("".join(words), expected))
+    _valid(parse_message("".join(words), expected, default_schema()))
 
 
 @settings(max_examples=50, deadline=None)
 @given(data=st.binary(max_size=3000))
 def test_binary_junk_gives_a_valid_result(data: bytes) -> None:
-    _valid(parse_message(data.decode("latin-1"), None))
+    _valid(parse_message(data.decode("latin-1"), None, default_schema()))
     _valid(parse_text(data))  # type: ignore[arg-type]
 
 
@@ -163,6 +166,6 @@ def test_binary_junk_gives_a_valid_result(data: bytes) -> None:
 ])
 def test_hostile_inputs(text: str) -> None:
     start = time.perf_counter()
-    result = parse_message(text, None)
+    result = parse_message(text, None, default_schema())
     assert time.perf_counter() - start < 2.0
     _valid(result)

@@ -13,11 +13,6 @@ from calculator.policy.catalog import Catalog, CatalogError, load_catalog
 from calculator.core.config import get_settings
 
 
-def serving_catalog() -> Catalog:
-    """The catalog answers come from: the current one, or the last good one while a file is broken."""
-    return load_catalog()
-
-
 def catalog_report(today: date | None = None) -> dict[str, Any]:
     """`{ok: true, ...Catalog.report(today)}`, or `{ok: false, message, problems, serving, serving_count}`."""
     today = today or get_settings().today
@@ -29,6 +24,6 @@ def catalog_report(today: date | None = None) -> dict[str, Any]:
         except CatalogError:
             serving = None
         return {"ok": False, "today": today.isoformat(), "message": f"{exc.zh} / {exc.en}",
-                "problems": [{"file": p.file, "path": p.path, "zh": p.zh, "en": p.en} for p in exc.problems],
+                "problems": [p.to_json() for p in exc.problems],
                 "serving": "last_good" if serving is not None else "none",
                 "serving_count": len(serving.policies) if serving is not None else 0}

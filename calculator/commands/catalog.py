@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         catalog = load_catalog(strict=True)
     except CatalogError as exc:
         if args.json:
-            print(json.dumps({"ok": False, "problems": [p.__dict__ for p in exc.problems]}, ensure_ascii=False, indent=2))
+            print(json.dumps({"ok": False, "problems": [p.to_json() for p in exc.problems]}, ensure_ascii=False, indent=2))
         for problem in exc.problems:
             print(f"错误 / error: {problem.line_zh()} / {problem.en}", file=sys.stderr)
         print(f"政策目录有 {len(exc.problems)} 处错误 / the catalog has {len(exc.problems)} problem(s)", file=sys.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
+from calculator.core.errors import LocatedError
 from calculator.core.textnorm import locate
 
 if TYPE_CHECKING:
@@ -27,18 +28,19 @@ class ClauseRef:
     def from_yaml(cls, raw: Any, where: str) -> "ClauseRef":
         """Build from a `{doc, locator, quote}` mapping; `where` names the place for error messages."""
         if not isinstance(raw, Mapping):
-            raise ValueError(f"{where}: 引用应为 {{doc, locator, quote}} / citation must be a mapping")
+            raise LocatedError("引用应为 {doc, locator, quote}", "citation must be a mapping", where)
         missing = [k for k in ("doc", "locator", "quote") if not str(raw.get(k) or "").strip()]
         if missing:
-            raise ValueError(f"{where}: 引用缺少 {', '.join(missing)} / citation lacks {', '.join(missing)}")
+            raise LocatedError(f"引用缺少 {', '.join(missing)}", f"citation lacks {', '.join(missing)}", where)
         extra = set(raw) - {"doc", "locator", "quote"}
         if extra:
-            raise ValueError(f"{where}: 引用含未知键 {sorted(extra)} / unknown citation keys {sorted(extra)}")
+            raise LocatedError(f"引用含未知键 {sorted(extra)}", f"unknown citation keys {sorted(extra)}", where)
         return cls(str(raw["doc"]).strip(), str(raw["locator"]).strip(), str(raw["quote"]).strip())
 
 
-class QuoteNotFound(ValueError):
-    """A catalog quote is not in its document: the citation would be a fabrication, so loading fails."""
+class QuoteNotFound(LocatedError):
+    """A catalog quote is not in its document: the citation would be a fabrication, so loading fails.
+    `path` is "doc" (no such document) or "quote" (not found in it)."""
 
 
 class SummaryMark:
@@ -90,10 +92,8 @@ def resolve(ref: ClauseRef, docs: Mapping[str, "Document"]) -> Citation:
     """Check `ref` against the corpus and return the citation; raise QuoteNotFound when it does not hold."""
     doc = docs.get(ref.doc)
     if doc is None:
-        raise QuoteNotFound(f"文档 {ref.doc} 不在知识库中 / document {ref.doc!r} is not in the knowledge base")
+        raise QuoteNotFound(f"文档 {ref.doc} 不在知识库中", f"document {ref.doc!r} is not in the knowledge base", "doc")
     span = locate(doc.text, ref.quote)
     if span is None:
-        raise QuoteNotFound(
-            f"引文在 {ref.doc} 中找不到：“{ref.quote[:40]}” / quote not found verbatim in {ref.doc!r}"
-        )
+        raise QuoteNotFound(f"引文在 {ref.doc} 中找不到：“{ref.quote[:40]}”", f"quote not found verbatim in {ref.doc!r}", "quote")
     return Citation(ref.doc, doc.title, doc.doc_number, ref.locator, ref.quote, doc.kind, span[0], span[1])

@@ -21,14 +21,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from calculator.dialogue.answer import Answer, ask
+from pydantic_core import to_jsonable_python
+
 from calculator.core.errors import ServiceUnavailable, UserError
-from calculator.dialogue.interview import Question, next_question, topic_of
-from calculator.policy.match import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, MatchReport, match_profile
-from calculator.facts.parse import ParseResult, parse_text
-from calculator.facts.profile import FIELDS, SETS, format_value, validate_profile
-from calculator.search.relevance import normalise
 from calculator.core.wording import chat_words, message
+from calculator.dialogue.answer import Answer, ask
+from calculator.dialogue.interview import Question, next_question, topic_of
+from calculator.facts.parse import ParseResult, parse_text
+from calculator.facts.profile import validate_profile
+from calculator.facts.schema import FactSchema
+from calculator.policy.catalog import Catalog, load_catalog
+from calculator.policy.match import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, MatchReport, match_profile
+from calculator.search.relevance import normalise
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +59,18 @@ class ChatState:
                 "turns": self.turns}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "ChatState":
-        """Rebuild from storage; anything malformed is dropped rather than trusted."""
+    def from_dict(cls, data: Any, schema: FactSchema | None = None) -> "ChatState":
+        """Rebuild from storage (a browser's copy); anything malformed is dropped rather than trusted."""
+        schema = schema or load_catalog().schema
         data = data if isinstance(data, dict) else {}
         profile = data.get("profile") if isinstance(data.get("profile"), dict) else {}
         pending = data.get("pending")
-        pending = pending if isinstance(pending, str) and (pending in FIELDS or pending in SETS) else None
+        topics = set(schema.fields) | set(schema.sets)
+        pending = pending if isinstance(pending, str) and pending in topics else None
         listed = data.get("declined") if isinstance(data.get("declined"), list) else []
-        declined = [d for d in listed if isinstance(d, str) and (d in FIELDS or d in SETS)]
+        declined = [d for d in listed if isinstance(d, str) and d in topics]
         turns = data.get("turns") if isinstance(data.get("turns"), int) and not isinstance(data.get("turns"), bool) else 0
-        return cls(_valid_fields(profile)[0], pending, list(dict.fromkeys(declined)), max(0, turns))
+        return cls(_valid_fields(profile, schema)[0], pending, list(dict.fromkeys(declined)), max(0, turns))
 
 
 @dataclass
@@ -87,12 +93,15 @@ class Reply:
         return data
 
 
-def _as_state(state: ChatState | dict[str, Any] | None) -> ChatState:
-    """A private copy: the caller's object is never changed."""
-    return ChatState.from_dict(state.to_dict() if isinstance(state, ChatState) else state)
+def _as_state(state: ChatState | dict[str, Any] | None, schema: FactSchema) -> ChatState:
+    """A private copy: the caller's object is never changed. A ChatState is ours (its profile was
+    validated when it was built); a mapping comes from a browser and is checked field by field."""
+    if isinstance(state, ChatState):
+        return ChatState(dict(state.profile), state.pending, list(state.declined), state.turns)
+    return ChatState.from_dict(state, schema)
 
 
-def _valid_fields(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _valid_fields(data: dict[str, Any], schema: FactSchema) -> tuple[dict[str, Any], list[str]]:
     """The fields of `data` that validate (as JSON values) and one message per field that does not."""
     kept: dict[str, Any] = {}
     errors: list[str] = []
@@ -100,7 +109,7 @@ def _valid_fields(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         if value is None or value == "":
             continue
         try:
-            checked = validate_profile({key: value}).model_dump(mode="json", exclude_none=True)
+            checked = validate_profile({key: value}, schema).model_dump(mode="json", exclude_none=True)
         except UserError as exc:
             errors.append(exc.zh.removeprefix("画像有误："))
             continue
@@ -231,9 +240,10 @@ class _Turn:
     question: Question | None
 
 
-def _advance(state: ChatState, today: date | None) -> _Turn:
-    report = match_profile(state.profile, today=today)
-    question = next_question(state.profile, report, state.declined)
+def _advance(state: ChatState, catalog: Catalog, today: date | None) -> _Turn:
+    """Judge and ask: the merged profile is validated once (by match_profile) and both steps use it."""
+    report = match_profile(state.profile, catalog, today)
+    question = next_question(report.profile, report, state.declined)
     state.pending = question.field if question else None
     return _Turn(state, report, question)
 
@@ -246,7 +256,7 @@ def _reply(turn: _Turn, text: str, route: str, **parts: Any) -> Reply:
 
 def new_session(today: date | None = None) -> tuple[ChatState, Reply]:
     """A fresh session: greeting, what the tool does, and the first question."""
-    turn = _advance(ChatState(), today)
+    turn = _advance(ChatState(), load_catalog(), today)
     text = f"{message('greeting')}\n\n{_question_line(turn.question, '**第一个问题**：')}"
     log.info("chat: new session")
     return turn.state, _reply(turn, text, "greeting")
@@ -265,30 +275,36 @@ def _ask_safely(text: str, profile: dict[str, Any], today: date | None, report: 
 
 def respond(state: ChatState | dict[str, Any] | None, message_text: str, today: date | None = None
             ) -> tuple[ChatState, Reply]:
-    """One user message → the new state and the assistant's reply (never raises on any text)."""
+    """One user message → the new state and the assistant's reply (never raises on any text).
+
+    One pipeline: read (the parser, with the pending question as context) → merge (into the profile)
+    → judge (match, validating the merged profile once) → ask (the next question) → reply (words).
+    """
     started = time.perf_counter()
-    state = _as_state(state)
+    catalog = load_catalog()
+    schema = catalog.schema
+    state = _as_state(state, schema)
     state.turns += 1
     raw = message_text if isinstance(message_text, str) else ""
     text = raw[:MAX_MESSAGE_CHARS]
     note = message("truncated", chars=MAX_MESSAGE_CHARS) if len(raw) > MAX_MESSAGE_CHARS else ""
     if not text.strip():
-        turn = _advance(state, today)
+        turn = _advance(state, catalog, today)
         return turn.state, _reply(turn, f"{message('empty')}\n\n{_question_line(turn.question)}", "empty")
     chat = _smalltalk(text)
     if chat:
-        turn = _advance(state, today)
+        turn = _advance(state, catalog, today)
         return turn.state, _reply(turn, f"{chat}\n\n{_question_line(turn.question)}", "smalltalk")
 
     clauses = _clauses(text)
-    parsed = _statement_facts(parse_text(text, expected=state.pending), clauses)
-    extracted = _llm_facts(text, state, parsed) if _may_describe(clauses) else {}
+    parsed = _statement_facts(parse_text(text, state.pending, schema), clauses)
+    extracted = _llm_facts(text, state, parsed, schema) if _may_describe(clauses) else {}
     asks = _asks(clauses, parsed)
-    declined = _declined(parsed)
+    declined = _declined(parsed, schema)
     took = bool(parsed.updates or extracted or declined or parsed.errors)
-    state.profile = {**state.profile, **_json_values(parsed.updates), **extracted}
+    state.profile = {**state.profile, **to_jsonable_python(parsed.updates), **extracted}
     state.declined = list(dict.fromkeys([*state.declined, *declined]))
-    turn = _advance(state, today)
+    turn = _advance(state, catalog, today)
 
     route = "both" if asks and took else "question" if asks else "answer" if took else "unclear"
     answer: Answer | None = None
@@ -297,7 +313,7 @@ def respond(state: ChatState | dict[str, Any] | None, message_text: str, today: 
         if route == "unclear" and not answer.found:
             answer = None
     lines: list[str] = [note] if note else []
-    extra = [f"{FIELDS[k].label}：{format_value(k, v)}（模型提取）" for k, v in extracted.items()]
+    extra = [f"{schema.label(k)}：{schema.format_value(k, v)}（模型提取）" for k, v in extracted.items()]
     if route != "unclear":   # an unclear message gets one friendly line, not a list of fragments
         lines += _understood_lines(parsed, bool(declined), extra)
     if answer is not None:
@@ -316,44 +332,42 @@ def respond(state: ChatState | dict[str, Any] | None, message_text: str, today: 
     return turn.state, reply
 
 
-def _declined(parsed: ParseResult) -> list[str]:
+def _declined(parsed: ParseResult, schema: FactSchema) -> list[str]:
     """Fields (and the set they belong to) the user said they do not know: never asked again this session."""
-    topics = [topic_of(f) for f in parsed.unknown]
+    topics = [topic_of(schema, f) for f in parsed.unknown]
     return list(dict.fromkeys([*parsed.unknown, *topics]))
-
-
-def _json_values(updates: dict[str, Any]) -> dict[str, Any]:
-    return validate_profile(updates).model_dump(mode="json", exclude_none=True) if updates else {}
 
 
 def update_profile(state: ChatState | dict[str, Any] | None, updates: dict[str, Any], today: date | None = None
                    ) -> tuple[ChatState, Reply]:
     """Edits from the profile panel or the staff form: valid fields are applied, invalid ones reported
     and left as they were; a value of None or "" clears the field."""
-    state = _as_state(state)
-    by_label = {spec.label: key for key, spec in FIELDS.items()}
-    updates = {by_label.get(k, k): v for k, v in updates.items()} if isinstance(updates, dict) else {}
-    cleared = [k for k, v in updates.items() if (v is None or v == "") and k in FIELDS]
+    catalog = load_catalog()
+    schema = catalog.schema
+    state = _as_state(state, schema)
+    updates = {schema.by_label.get(k, k): v for k, v in updates.items()} if isinstance(updates, dict) else {}
+    cleared = [k for k, v in updates.items() if (v is None or v == "") and k in schema.fields]
     expanded: dict[str, Any] = {}
     errors: list[str] = []
     for key, value in updates.items():
         if key in cleared:
             continue
-        if key in SETS:
+        if key in schema.sets:
             try:
-                expanded.update(validate_profile({key: value}).model_dump(mode="json", exclude_none=True))
+                expanded.update(validate_profile({key: value}, schema).model_dump(mode="json", exclude_none=True))
             except UserError as exc:
                 errors.append(exc.zh.removeprefix("画像有误："))
             continue
         expanded[key] = value
-    valid, invalid = _valid_fields(expanded)
+    valid, invalid = _valid_fields(expanded, schema)
     errors += invalid
     state.profile = {k: v for k, v in {**state.profile, **valid}.items() if k not in cleared}
-    turn = _advance(state, today)
-    changed = [f"{FIELDS[k].label}：{format_value(k, validate_profile({k: v}).model_dump()[k])}" for k, v in valid.items()]
+    turn = _advance(state, catalog, today)
+    values = turn.report.profile
+    changed = [f"{schema.label(k)}：{schema.format_value(k, getattr(values, k))}" for k in valid]
     lines = []
     if changed or cleared:
-        lines.append("已更新：" + "；".join(changed + [f"{FIELDS[k].label}：已清除" for k in cleared]) + "。")
+        lines.append("已更新：" + "；".join(changed + [f"{schema.label(k)}：已清除" for k in cleared]) + "。")
     lines += [f"⚠ {e}（这一项没有保存）" for e in errors]
     lines += ["", results_summary(turn.report.to_json()), "", _question_line(turn.question)]
     log.info("chat form update: %d fields, %d errors", len(valid) + len(cleared), len(errors))
@@ -367,14 +381,15 @@ def _may_describe(clauses: list[_Clause]) -> bool:
     return any(not c.marked or c.about_self for c in clauses)
 
 
-def _llm_facts(text: str, state: ChatState, parsed: ParseResult) -> dict[str, Any]:
+def _llm_facts(text: str, state: ChatState, parsed: ParseResult, schema: FactSchema) -> dict[str, Any]:
     """Facts an LLM read where the parser missed something (validated; only fields still unknown)."""
     from calculator.dialogue.llm import extract_facts, llm_enabled
 
     if not llm_enabled() or not (parsed.not_understood or not (parsed.updates or parsed.unknown or parsed.errors)):
         return {}
     known = set(state.profile) | set(parsed.updates)
-    facts = extract_facts(text, [k for k in FIELDS if k not in known and not FIELDS[k].sensitive])
+    facts = extract_facts(text, [k for k, spec in schema.fields.items() if k not in known and not spec.sensitive],
+                          schema)
     return {k: v for k, v in facts.items() if k not in known}
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
-from calculator.policy.match import NEED_INFO, MatchReport
-from calculator.facts.profile import DERIVED, FIELDS, SETS, FieldSpec
 from calculator.core.wording import chat_words
+from calculator.facts.schema import FactSchema, FieldSpec
+from calculator.policy.match import NEED_INFO, MatchReport
 
 MAX_QUICK_REPLIES = 12
 
@@ -36,27 +36,29 @@ class Question:
         return asdict(self)
 
 
-def raw_inputs(key: str) -> list[str]:
+def raw_inputs(schema: FactSchema, key: str) -> list[str]:
     """The answerable fields behind a fact: itself, or a derived fact's inputs (recursively)."""
-    if key in FIELDS:
+    if key in schema.fields:
         return [key]
-    if key in DERIVED:
-        return [raw for source in DERIVED[key].inputs for raw in raw_inputs(source)]
+    if key in schema.derived:
+        return [raw for source in schema.derived[key].inputs for raw in raw_inputs(schema, source)]
     return []
 
 
-def topic_of(key: str) -> str:
+def topic_of(schema: FactSchema, key: str) -> str:
     """What is asked for a field: the field itself, or the set it belongs to."""
-    spec = FIELDS.get(key)
+    spec = schema.fields.get(key)
     return spec.set if spec is not None and spec.set else key
 
 
 def open_topics(report: MatchReport, known: set[str]) -> list[set[str]]:
     """For each need_info result, the question topics its verdict still waits on."""
+    schema = report.catalog.schema
     waiting = []
     for result in report.results:
         if result.status == NEED_INFO:
-            topics = {topic_of(raw) for key in result.missing for raw in raw_inputs(key) if raw not in known}
+            topics = {topic_of(schema, raw) for key in result.missing for raw in raw_inputs(schema, key)
+                      if raw not in known}
             if topics:
                 waiting.append(topics)
     return waiting
@@ -78,19 +80,19 @@ def topic_scores(waiting: list[set[str]], skip: set[str]) -> dict[str, tuple[flo
     return scores
 
 
-def _kind(topic: str) -> str:
-    return "set" if topic in SETS else FIELDS[topic].type
+def _kind(schema: FactSchema, topic: str) -> str:
+    return "set" if topic in schema.sets else schema.fields[topic].type
 
 
-def _cheapness(topic: str) -> int:
+def _cheapness(schema: FactSchema, topic: str) -> int:
     order: list[str] = chat_words()["cheap_order"]
-    kind = _kind(topic)
+    kind = _kind(schema, topic)
     return order.index(kind) if kind in order else len(order)
 
 
-def _field_order(topic: str) -> int:
-    keys = list(FIELDS)
-    return keys.index(SETS[topic][0] if topic in SETS else topic)
+def _field_order(schema: FactSchema, topic: str) -> int:
+    keys = list(schema.fields)
+    return keys.index(schema.sets[topic][0] if topic in schema.sets else topic)
 
 
 def _quick(options: Iterable[str], override: list[str] | None) -> list[str]:
@@ -98,16 +100,16 @@ def _quick(options: Iterable[str], override: list[str] | None) -> list[str]:
     return [*shown, chat_words()["unknown_reply"]]
 
 
-def question_for(topic: str, decides: int = 0) -> Question:
+def question_for(schema: FactSchema, topic: str, decides: int = 0) -> Question:
     """The Question for a field key or a set name."""
     words = chat_words()
-    if topic in SETS:
+    if topic in schema.sets:
         spec = words["sets"][topic]
-        members = [FIELDS[m].label for m in SETS[topic]]
+        members = schema.labels(schema.sets[topic])
         choices = [*members, spec["none"]]
         return Question(topic, spec["label"], spec["question"], "set", choices, _quick(choices, None),
                         multiple=True, decides=decides)
-    field: FieldSpec = FIELDS[topic]
+    field: FieldSpec = schema.fields[topic]
     choices = list(field.quick_replies) if field.type in ("choice", "bool") else []
     override = words["quick_replies"].get(topic)
     quick = _quick([c for c in choices if c != words["unknown_reply"]], override)
@@ -129,12 +131,13 @@ def next_question(profile: Any, report: MatchReport, declined: Iterable[str] = (
     `topic_scores`; ties go to the cheaper question (a button before a number), then to the field order.
     A declined field (or set) is skipped, and so is the set a declined member belongs to.
     """
-    skip = {topic_of(d) for d in declined} | set(declined)
-    skip |= {key for key, spec in FIELDS.items() if spec.sensitive}
+    schema = report.catalog.schema
+    skip = {topic_of(schema, d) for d in declined} | set(declined)
+    skip |= {key for key, spec in schema.fields.items() if spec.sensitive}
     scores = topic_scores(open_topics(report, _known(profile)), skip)
     if not scores:
         return None
     core = chat_words()["core_facts"]
-    topic = min(scores, key=lambda t: (t not in core, -round(scores[t][0], 6), -scores[t][1], _cheapness(t),
-                                       _field_order(t)))
-    return question_for(topic, scores[topic][1])
+    topic = min(scores, key=lambda t: (t not in core, -round(scores[t][0], 6), -scores[t][1],
+                                       _cheapness(schema, t), _field_order(schema, t)))
+    return question_for(schema, topic, scores[topic][1])

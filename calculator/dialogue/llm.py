@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
-from calculator.facts.profile import FIELDS, validate_profile
+from calculator.facts.profile import validate_profile
+from calculator.facts.schema import FactSchema
 from calculator.core.wording import chat_words
 
 if TYPE_CHECKING:
@@ -136,10 +137,11 @@ def rephrase(question: str, answer: "Answer") -> str:
     return checked
 
 
-def extract_facts(message: str, fields: list[str]) -> dict[str, Any]:
+def extract_facts(message: str, fields: list[str], schema: FactSchema) -> dict[str, Any]:
     """Profile facts the model reads in `message`, limited to `fields`, each validated (JSON values)."""
-    spec = [{"key": k, "label": FIELDS[k].label, "type": FIELDS[k].type, "unit": FIELDS[k].unit,
-             "choices": list(FIELDS[k].choices)} for k in fields if k in FIELDS]
+    known = schema.fields
+    spec = [{"key": k, "label": known[k].label, "type": known[k].type, "unit": known[k].unit,
+             "choices": list(known[k].choices)} for k in fields if k in known]
     text = _complete("extract", EXTRACT_PROMPT, {"fields": spec, "message": message})
     found = _JSON_OBJECT.search(text or "")
     if not found:
@@ -156,7 +158,7 @@ def extract_facts(message: str, fields: list[str]) -> dict[str, Any]:
             rejected += key not in fields
             continue
         try:
-            facts.update(validate_profile({key: value}).model_dump(mode="json", exclude_none=True))
+            facts.update(validate_profile({key: value}, schema).model_dump(mode="json", exclude_none=True))
         except UserError:
             rejected += 1
     if rejected:

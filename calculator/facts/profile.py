@@ -1,8 +1,10 @@
-"""The enterprise profile: a pydantic model generated from knowledge/data/profile_fields.yaml.
+"""The enterprise profile: a pydantic model generated from a `FactSchema` (profile_fields.yaml).
 
 Every field is optional because "unknown" is a valid answer: the engine turns it into an `unknown`
 condition and the chat into its next question. Derived facts (企业规模, 研发费用占比 …) are computed
 here, each with how it was computed and the clause it rests on, so a verdict can show its working.
+The model class remembers its schema (`Model.fact_schema`), so a validated profile carries the law's
+vocabulary with it.
 """
 from __future__ import annotations
 
@@ -10,110 +12,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
-from calculator.corpus.citation import ClauseRef
-from calculator.core.config import PROJECT_ROOT
 from calculator.core.errors import UserError
-
-DATA_DIR = PROJECT_ROOT / "knowledge" / "data"
-NUMERIC = {"int", "number"}
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One profile fact as declared in profile_fields.yaml."""
-
-    key: str
-    label: str
-    type: str
-    group: str = ""
-    unit: str = ""
-    minimum: float | None = None
-    maximum: float | None = None
-    max_length: int | None = None
-    earliest: date | None = None    # bounds of a date field (min/max in the YAML), e.g. 成立日期 ≥ 1949-10-01
-    latest: date | None = None
-    choices: tuple[str, ...] = ()
-    question: str = ""
-    quick: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    validator: str = ""
-    sensitive: bool = False
-    derived: bool = False
-    inputs: tuple[str, ...] = ()
-    set: str = ""
-
-    @property
-    def quick_replies(self) -> tuple[str, ...]:
-        """Buttons the chat offers for this question."""
-        if self.quick:
-            return self.quick
-        if self.type == "bool":
-            return ("是", "否", "不清楚")
-        return self.choices
-
-
-def _load_yaml(path: Path) -> Any:
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-def _choices(raw: dict[str, Any]) -> tuple[str, ...]:
-    if "choices_from" in raw:
-        table = _load_yaml(DATA_DIR / raw["choices_from"])
-        (mapping,) = table.values()  # regions: {...} / industries: {...}
-        return tuple(mapping)
-    return tuple(raw.get("choices", ()))
-
-
-def _spec(key: str, raw: dict[str, Any], derived: bool) -> FieldSpec:
-    return FieldSpec(
-        key=key,
-        label=raw["label"],
-        type=raw["type"],
-        group=raw.get("group", ""),
-        unit=raw.get("unit", ""),
-        minimum=raw.get("min") if raw.get("type") in NUMERIC else None,
-        maximum=raw.get("max") if raw.get("type") in NUMERIC else None,
-        max_length=raw.get("max_length"),
-        earliest=date.fromisoformat(str(raw["min"])) if raw.get("type") == "date" and raw.get("min") else None,
-        latest=date.fromisoformat(str(raw["max"])) if raw.get("type") == "date" and raw.get("max") else None,
-        choices=_choices(raw),
-        question=raw.get("question", ""),
-        quick=tuple(raw.get("quick", ())),
-        keywords=tuple(raw.get("keywords", ())),
-        validator=raw.get("validator", ""),
-        sensitive=bool(raw.get("sensitive", False)),
-        derived=derived,
-        inputs=tuple(raw.get("from", ())),
-        set=raw.get("set", ""),
-    )
-
-
-@lru_cache(maxsize=1)
-def _spec_file() -> dict[str, Any]:
-    return _load_yaml(DATA_DIR / "profile_fields.yaml")
-
-
-FIELDS: dict[str, FieldSpec] = {k: _spec(k, v, False) for k, v in _spec_file()["fields"].items()}
-DERIVED: dict[str, FieldSpec] = {k: _spec(k, v, True) for k, v in _spec_file()["derived"].items()}
-ALL_FACTS: dict[str, FieldSpec] = {**FIELDS, **DERIVED}
-GROUPS: list[str] = list(_spec_file()["groups"])
-INDUSTRIES: dict[str, dict[str, Any]] = _load_yaml(DATA_DIR / "industries.yaml")["industries"]
-REGIONS: dict[str, list[str]] = _load_yaml(DATA_DIR / "regions.yaml")["regions"]
-SIZE_STANDARDS: dict[str, Any] = _load_yaml(DATA_DIR / "sme_size_standards.yaml")
-OUTSIDE_XUCHANG = "许昌市外"
-_BY_LABEL = {spec.label: key for key, spec in FIELDS.items()}
-SETS: dict[str, list[str]] = {}
-for _key, _spec_item in FIELDS.items():
-    if _spec_item.set:
-        SETS.setdefault(_spec_item.set, []).append(_key)
-
+from calculator.corpus.citation import ClauseRef
+from calculator.corpus.tables import OUTSIDE_XUCHANG
+from calculator.facts.schema import NUMERIC, FactSchema, FieldSpec, default_schema, format_number
 
 # ---------------------------------------------------------------- validation helpers
 
@@ -196,43 +102,55 @@ def _field(spec: FieldSpec) -> Any:
     return Field(default=None, title=spec.label, description=spec.question, json_schema_extra=extra, **bounds)
 
 
-class _ProfileBase(BaseModel):
+class ProfileBase(BaseModel):
+    """Base of every generated profile model; `fact_schema` is the schema the model was generated from."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True)
-
-    @field_validator(*[k for k, s in FIELDS.items() if s.type == "bool"], mode="before", check_fields=False)
-    @classmethod
-    def _bools(cls, value: Any) -> Any:
-        return _coerce_bool(value)
-
-    @field_validator(*[k for k, s in FIELDS.items() if s.type in NUMERIC], mode="before", check_fields=False)
-    @classmethod
-    def _numbers(cls, value: Any) -> Any:
-        if isinstance(value, bool):  # pydantic would read true as 1 (人, 万元): a client's mistake, not a count
-            raise ValueError("应为数字，不能是 是/否 / must be a number, not true/false")
-        return value
-
-    @field_validator(*[k for k, s in FIELDS.items() if s.type == "date"], mode="before", check_fields=False)
-    @classmethod
-    def _dates(cls, value: Any) -> Any:
-        return _coerce_date(value)
-
-    @field_validator(*[k for k, s in FIELDS.items() if s.validator == "credit_code"], mode="after", check_fields=False)
-    @classmethod
-    def _credit_code(cls, value: Any) -> Any:
-        if value is None or value == "":
-            return None
-        code = value.upper()
-        if not credit_code_ok(code):
-            raise ValueError("校验位不正确或含非法字符 / wrong check character or invalid characters")
-        return code
+    fact_schema: ClassVar[FactSchema]
 
 
-Profile = create_model(  # type: ignore[call-overload]
-    "Profile",
-    __base__=_ProfileBase,
-    __doc__="企业画像：每一项都可以不知道（null）。Money in 万元, people in 人, rates in %.",
-    **{key: (_annotation(spec), _field(spec)) for key, spec in FIELDS.items()},
-)
+def _reject_bool(value: Any) -> Any:
+    if isinstance(value, bool):  # pydantic would read true as 1 (人, 万元): a client's mistake, not a count
+        raise ValueError("应为数字，不能是 是/否 / must be a number, not true/false")
+    return value
+
+
+def _credit_code(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    code = value.upper()
+    if not credit_code_ok(code):
+        raise ValueError("校验位不正确或含非法字符 / wrong check character or invalid characters")
+    return code
+
+
+def _validators(schema: FactSchema) -> dict[str, Any]:
+    """Field validators for the schema's bool, numeric, date and credit-code fields."""
+    by_kind = {
+        "bool": ([k for k, s in schema.fields.items() if s.type == "bool"], "before", _coerce_bool),
+        "numbers": ([k for k, s in schema.fields.items() if s.type in NUMERIC], "before", _reject_bool),
+        "dates": ([k for k, s in schema.fields.items() if s.type == "date"], "before", _coerce_date),
+        "credit": ([k for k, s in schema.fields.items() if s.validator == "credit_code"], "after", _credit_code),
+    }
+    out: dict[str, Any] = {}
+    for name, (keys, mode, function) in by_kind.items():
+        if keys:
+            out[f"_{name}"] = field_validator(*keys, mode=mode)(classmethod(lambda cls, v, f=function: f(v)))
+    return out
+
+
+@lru_cache(maxsize=8)
+def profile_model(schema: FactSchema) -> type[ProfileBase]:
+    """The pydantic model of a schema, generated once per schema."""
+    base = type("ProfileWithSchema", (ProfileBase,), {"fact_schema": schema, "__module__": __name__})
+    model: type[ProfileBase] = create_model(  # type: ignore[call-overload]
+        "Profile",
+        __base__=base,
+        __doc__="企业画像：每一项都可以不知道（null）。Money in 万元, people in 人, rates in %.",
+        __validators__=_validators(schema),
+        **{key: (_annotation(spec), _field(spec)) for key, spec in schema.fields.items()},
+    )
+    return model
 
 
 MAX_SHOWN_INPUT = 60  # a message quotes the value it got, but not a megabyte of it
@@ -244,10 +162,10 @@ def _shown(value: Any, quote: bool = True) -> str:
     return text if len(text) <= MAX_SHOWN_INPUT else text[:MAX_SHOWN_INPUT] + "…"
 
 
-def _describe_error(err: dict[str, Any]) -> tuple[str, str]:
+def _describe_error(err: Any, schema: FactSchema) -> tuple[str, str]:
     """One pydantic error as (Chinese, English) fragments naming the field by its label."""
     key = str(err["loc"][0]) if err.get("loc") else "?"
-    spec = FIELDS.get(key)
+    spec = schema.fields.get(key)
     got = err.get("input")
     got = got.isoformat() if isinstance(got, date) else got
     got_text = f"（收到 {_shown(got)}）" if got is not None and not isinstance(got, dict) else ""
@@ -278,13 +196,13 @@ def _describe_error(err: dict[str, Any]) -> tuple[str, str]:
     return f"{label}：{message.split(' / ')[0]}{got_text}", f"{key}: {message.split(' / ')[-1]}"
 
 
-def _expand_sets(data: dict[Any, Any]) -> dict[Any, Any]:
+def _expand_sets(data: dict[str, Any], schema: FactSchema) -> dict[str, Any]:
     """`certifications: [高新技术企业]` → cert_hightech true and the set's other members false.
 
     A list names the whole set, so members it leaves out are known to be absent; an explicit member
     key in the same mapping wins.
     """
-    for set_name, members in SETS.items():
+    for set_name, members in schema.sets.items():
         if set_name not in data:
             continue
         listed = data.pop(set_name)
@@ -292,7 +210,7 @@ def _expand_sets(data: dict[Any, Any]) -> dict[Any, Any]:
             listed = [listed]
         if not isinstance(listed, list):
             raise UserError(f"{set_name} 应为列表", f"{set_name} must be a list")
-        labels = {FIELDS[m].label: m for m in members}
+        labels = {schema.fields[m].label: m for m in members}
         unknown = [x for x in listed if not isinstance(x, str) or (x not in labels and x not in members)]
         if unknown:
             raise UserError(f"画像有误：未知资质 {_shown(unknown)}，可选：{'、'.join(labels)}",
@@ -306,54 +224,37 @@ def _expand_sets(data: dict[Any, Any]) -> dict[Any, Any]:
 MAX_LISTED_ERRORS = 10
 
 
-def validate_profile(data: Any) -> Any:
-    """Validate a mapping (English keys or Chinese labels) into a Profile, or raise one bilingual UserError."""
+def validate_profile(data: Any, schema: FactSchema | None = None) -> ProfileBase:
+    """Validate a mapping (English keys or Chinese labels) into a profile of `schema` (default: the
+    configured knowledge folder's), or raise one bilingual UserError. A profile passes through unchanged
+    when it already belongs to that schema."""
+    if isinstance(data, ProfileBase):
+        if schema is None or type(data).fact_schema is schema:
+            return data
+        data = data.model_dump(exclude_none=True)
+    schema = schema or default_schema()
     if isinstance(data, BaseModel):
         data = data.model_dump(exclude_none=True)
     if not isinstance(data, dict):
         raise UserError("企业画像应为 JSON 对象", "the profile must be a JSON object")
-    data = _expand_sets({_BY_LABEL.get(str(k), str(k)): v for k, v in data.items()})  # a key 1 is unknown field “1”
+    data = _expand_sets({schema.by_label.get(str(k), str(k)): v for k, v in data.items()}, schema)  # a key 1 is field “1”
     try:
-        return Profile(**data)
+        return profile_model(schema)(**data)
     except ValidationError as exc:
         errors = exc.errors()
-        parts = [_describe_error(e) for e in errors[:MAX_LISTED_ERRORS]]
+        parts = [_describe_error(e, schema) for e in errors[:MAX_LISTED_ERRORS]]
         more = len(errors) - len(parts)  # a file of 100,000 wrong keys gets one readable line, not megabytes
         raise UserError("画像有误：" + "；".join(p[0] for p in parts) + (f"；等共 {len(errors)} 处" if more else ""),
                         "invalid profile: " + "; ".join(p[1] for p in parts) + (f"; {more} more" if more else "")) from None
 
 
-def profile_schema() -> dict[str, Any]:
+def profile_schema(schema: FactSchema | None = None) -> dict[str, Any]:
     """JSON Schema of the profile, with Chinese titles, units (x-unit) and form groups (x-group)."""
-    schema = Profile.model_json_schema()
-    schema["title"] = "企业画像 / Enterprise profile"
-    schema["x-derived"] = {k: {"title": s.label, "unit": s.unit, "from": list(s.inputs)} for k, s in DERIVED.items()}
-    return schema
-
-
-# ---------------------------------------------------------------- display
-
-def format_number(value: float | int | None) -> str:
-    if value is None:
-        return "?"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def format_value(key: str, value: Any) -> str:
-    """A fact's value in words with its unit: '85人', '1,500万元', '3.2%', '是'."""
-    spec = ALL_FACTS.get(key)
-    if value is None:
-        return "未知"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, (int, float)):
-        unit = spec.unit if spec else ""
-        return f"{format_number(value)}{unit}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    schema = schema or default_schema()
+    out = profile_model(schema).model_json_schema()
+    out["title"] = "企业画像 / Enterprise profile"
+    out["x-derived"] = {k: {"title": s.label, "unit": s.unit, "from": list(s.inputs)} for k, s in schema.derived.items()}
+    return out
 
 
 # ---------------------------------------------------------------- derived facts
@@ -367,10 +268,7 @@ class Derived:
     explanation: str
     cite: ClauseRef | None = None
     possible: list[str] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return DERIVED[self.key].label
+    label: str = ""
 
 
 def _tier_reached(values: dict[str, float | None], bounds: dict[str, float]) -> bool | None:
@@ -389,21 +287,24 @@ _METRIC_LABEL = {"employees": "从业人数", "revenue": "营业收入", "total_
 _TIERS = (("大型", "large"), ("中型", "medium"), ("小型", "small"))
 
 
-def _bounds_text(bounds: dict[str, float]) -> str:
-    return "且".join(f"{_METRIC_LABEL[m]}≥{format_value(m, b)}" for m, b in bounds.items())
-
-
-def size_class(industry: str | None, values: dict[str, float | None]) -> Derived:
+def size_class(industry: str | None, values: dict[str, float | None], schema: FactSchema | None = None) -> Derived:
     """企业规模 by the 划型标准: the first tier whose lower bounds are all reached, top-down; else 微型.
 
     With some metrics unknown the class may still be decided (a 12-person factory is 微型 whatever its
     revenue); otherwise `possible` lists the classes still open and the value is None.
     """
-    source = SIZE_STANDARDS["source"]
+    schema = schema or default_schema()
+    standards = schema.tables.size_standards
+    label = schema.label("size_class")
+    source = standards["source"]
     if industry is None:
-        return Derived("size_class", None, "需要先知道所属行业", None, ["大型", "中型", "小型", "微型"])
-    group = INDUSTRIES[industry]["size_group"]
-    row = SIZE_STANDARDS["groups"][group]
+        return Derived("size_class", None, "需要先知道所属行业", None, ["大型", "中型", "小型", "微型"], label)
+
+    def bounds_text(bounds: dict[str, float]) -> str:
+        return "且".join(f"{_METRIC_LABEL[m]}≥{schema.format_value(m, b)}" for m, b in bounds.items())
+
+    group = schema.tables.industries[industry]["size_group"]
+    row = standards["groups"][group]
     cite = ClauseRef(source["doc"], f"{source['locator']} › {group}", row["quote"])
     possible: list[str] = []
     reasons: list[str] = []
@@ -411,18 +312,18 @@ def size_class(industry: str | None, values: dict[str, float | None]) -> Derived
         reached = _tier_reached(values, row[tier])
         if reached is True:
             possible.append(name)
-            reasons.append(f"{_bounds_text(row[tier])} → {name}")
+            reasons.append(f"{bounds_text(row[tier])} → {name}")
             break
         if reached is None:
             possible.append(name)
         else:
-            reasons.append(f"未达{name}（{_bounds_text(row[tier])}）")
+            reasons.append(f"未达{name}（{bounds_text(row[tier])}）")
     else:
         possible.append("微型")
-    shown = "，".join(f"{_METRIC_LABEL[m]}{format_value(m, values.get(m))}" for m in row["small"])
+    shown = "，".join(f"{_METRIC_LABEL[m]}{schema.format_value(m, values.get(m))}" for m in row["small"])
     if len(possible) == 1:
-        return Derived("size_class", possible[0], f"{group}：{shown}；{'；'.join(reasons)}", cite, possible)
-    return Derived("size_class", None, f"{group}：{shown}；可能为{'/'.join(possible)}，需补充数据", cite, possible)
+        return Derived("size_class", possible[0], f"{group}：{shown}；{'；'.join(reasons)}", cite, possible, label)
+    return Derived("size_class", None, f"{group}：{shown}；可能为{'/'.join(possible)}，需补充数据", cite, possible, label)
 
 
 def _years_between(start: date, end: date) -> float:
@@ -437,45 +338,52 @@ def _years_between(start: date, end: date) -> float:
 
 def derive(profile: Any, today: date) -> dict[str, Derived]:
     """Compute every derived fact; a fact whose inputs are unknown is None with the reason."""
-    p = validate_profile(profile) if not isinstance(profile, BaseModel) else profile
+    p = validate_profile(profile)
+    schema = type(p).fact_schema
+
+    def fact(key: str, value: Any, explanation: str, cite: ClauseRef | None = None) -> Derived:
+        return Derived(key, value, explanation, cite, [], schema.label(key))
+
+    def given(key: str) -> Any:
+        return getattr(p, key, None)
+
     out: dict[str, Derived] = {}
-    industry = INDUSTRIES.get(p.industry) if p.industry else None
-    metrics = {"employees": p.employees, "revenue": p.revenue, "total_assets": p.total_assets}
-    size = size_class(p.industry, metrics)
+    name = given("industry")
+    industry = schema.tables.industries.get(name) if name else None
+    metrics = {m: given(m) for m in _METRIC_LABEL}
+    size = size_class(name, metrics, schema)
     out["size_class"] = size
     sme = None if not size.possible or (len(size.possible) > 1 and "大型" in size.possible) else "大型" not in size.possible
-    out["is_sme"] = Derived("is_sme", sme, "企业规模为中型、小型或微型" if sme else (
+    out["is_sme"] = fact("is_sme", sme, "企业规模为中型、小型或微型" if sme else (
         "企业规模为大型" if sme is False else "企业规模未定"), size.cite)
-    out["size_group"] = Derived("size_group", industry["size_group"] if industry else None,
-                                f"按所属行业“{p.industry}”归入划型标准行业" if industry else "所属行业未知")
-    out["industry_section"] = Derived(
+    out["size_group"] = fact("size_group", industry["size_group"] if industry else None,
+                             f"按所属行业“{name}”归入划型标准行业" if industry else "所属行业未知")
+    out["industry_section"] = fact(
         "industry_section", f"{industry['section']} {industry['section_name']}".strip() if industry else None,
         "GB/T 4754-2017 国民经济行业分类门类" if industry else "所属行业未知")
-    if p.rd_expense is not None and p.revenue:
-        ratio = round(p.rd_expense / p.revenue * 100, 2)
-        out["rd_ratio"] = Derived("rd_ratio", ratio, f"研发费用{format_value('rd_expense', p.rd_expense)} ÷ "
-                                  f"营业收入{format_value('revenue', p.revenue)} = {format_number(ratio)}%")
+    rd, revenue = given("rd_expense"), given("revenue")
+    if rd is not None and revenue:
+        ratio = round(rd / revenue * 100, 2)
+        out["rd_ratio"] = fact("rd_ratio", ratio, f"研发费用{schema.format_value('rd_expense', rd)} ÷ "
+                               f"营业收入{schema.format_value('revenue', revenue)} = {format_number(ratio)}%")
     else:
-        out["rd_ratio"] = Derived("rd_ratio", None, "需要研发费用和营业收入")
-    if p.founded is not None:
-        years = max(0.0, _years_between(p.founded, today))
-        out["years_established"] = Derived("years_established", years,
-                                           f"{p.founded.isoformat()} 成立，至 {today.isoformat()} 约 {years:.1f} 年")
+        out["rd_ratio"] = fact("rd_ratio", None, "需要研发费用和营业收入")
+    founded = given("founded")
+    if founded is not None:
+        years = max(0.0, _years_between(founded, today))
+        out["years_established"] = fact("years_established", years,
+                                        f"{founded.isoformat()} 成立，至 {today.isoformat()} 约 {years:.1f} 年")
     else:
-        out["years_established"] = Derived("years_established", None, "成立日期未知")
-    in_xc = None if p.county is None else p.county != OUTSIDE_XUCHANG
-    out["in_xuchang"] = Derived("in_xuchang", in_xc, f"所在区县：{p.county}" if p.county else "所在区县未知")
-    return out
+        out["years_established"] = fact("years_established", None, "成立日期未知")
+    county = given("county")
+    in_xc = None if county is None else county != OUTSIDE_XUCHANG
+    out["in_xuchang"] = fact("in_xuchang", in_xc, f"所在区县：{county}" if county else "所在区县未知")
+    return {key: value for key, value in out.items() if key in schema.derived}
 
 
 def facts(profile: Any, today: date) -> dict[str, Any]:
     """Raw and derived facts by key, None meaning unknown: what the rules engine evaluates."""
-    p = validate_profile(profile) if not isinstance(profile, BaseModel) else profile
-    values = {key: getattr(p, key) for key in FIELDS}
+    p = validate_profile(profile)
+    values = {key: getattr(p, key) for key in type(p).fact_schema.fields}
     values.update({key: d.value for key, d in derive(p, today).items()})
     return values
-
-
-def public_dict(profile: Any) -> dict[str, Any]:
-    """The profile without identifying fields: what may be logged or stored for statistics."""
-    return {k: v for k, v in profile.model_dump(mode="json", exclude_none=True).items() if not FIELDS[k].sensitive}

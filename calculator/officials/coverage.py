@@ -24,21 +24,22 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Iterable
 
-from calculator.policy.catalog import CURRENT, Catalog, load_catalog
 from calculator.core.config import get_settings
+from calculator.facts.profile import facts, validate_profile
+from calculator.facts.schema import FactSchema, default_schema
+from calculator.policy.catalog import CURRENT, Catalog, load_catalog
 from calculator.policy.fingerprint import catalog_fingerprint
-from calculator.facts.profile import DERIVED, FIELDS, INDUSTRIES, SETS, SIZE_STANDARDS, facts, validate_profile
 
 NO_CERT = "无"
 CERT_SET = "certifications"
 LEVELS = {"national": "国家", "henan": "河南省", "xuchang": "许昌市"}
-DIMENSIONS: dict[str, str] = {  # segment attribute → Chinese column label (order = table order)
-    "county": FIELDS["county"].label,
-    "size_group": DERIVED["size_group"].label,
-    "size_class": DERIVED["size_class"].label,
-    "certification": "资质",
-    "taxpayer_type": FIELDS["taxpayer_type"].label,
-}
+DIMENSION_KEYS = ("county", "size_group", "size_class", "certification", "taxpayer_type")  # table order
+
+
+def dimension_labels(schema: FactSchema | None = None) -> dict[str, str]:
+    """Segment attribute → Chinese column label, from the schema's labels."""
+    schema = schema or default_schema()
+    return {key: "资质" if key == "certification" else schema.label(key) for key in DIMENSION_KEYS}
 _TIER = {"中型": "medium", "小型": "small"}
 _NEXT_UP = {"中型": "large", "小型": "medium"}
 _CACHE_SIZE = 4
@@ -62,10 +63,10 @@ class Segment:
 
     @property
     def label(self) -> str:
-        return "·".join(shown(name, value) for name, value in zip(DIMENSIONS, self.values()))
+        return "·".join(shown(name, value) for name, value in zip(DIMENSION_KEYS, self.values()))
 
     def values(self) -> tuple[str, ...]:
-        return tuple(getattr(self, name) for name in DIMENSIONS)
+        return tuple(getattr(self, name) for name in DIMENSION_KEYS)
 
 
 def shown(dimension: str, value: str) -> str:
@@ -73,33 +74,36 @@ def shown(dimension: str, value: str) -> str:
     return "无任何资质" if dimension == "certification" and value == NO_CERT else value
 
 
-def group_industries(group: str) -> list[str]:
+def group_industries(group: str, schema: FactSchema | None = None) -> list[str]:
     """The industries (industries.yaml) that the 划型标准 puts in `group`."""
-    return [name for name, spec in INDUSTRIES.items() if spec["size_group"] == group]
+    schema = schema or default_schema()
+    return [name for name, spec in schema.tables.industries.items() if spec["size_group"] == group]
 
 
-def dimension_values() -> dict[str, tuple[str, ...]]:
+def dimension_values(schema: FactSchema | None = None) -> dict[str, tuple[str, ...]]:
     """Each dimension's values, read from the profile data (a group no industry maps to is left out:
     no enterprise can be in it)."""
-    members = SETS[CERT_SET]
+    schema = schema or default_schema()
+    fields, groups = schema.fields, schema.tables.size_standards["groups"]
     return {
-        "county": FIELDS["county"].choices,
-        "size_group": tuple(g for g in SIZE_STANDARDS["groups"] if group_industries(g)),
-        "size_class": DERIVED["size_class"].choices,
-        "certification": (NO_CERT, *(FIELDS[m].label for m in members)),
-        "taxpayer_type": FIELDS["taxpayer_type"].choices,
+        "county": fields["county"].choices,
+        "size_group": tuple(g for g in groups if group_industries(g, schema)),
+        "size_class": schema.derived["size_class"].choices,
+        "certification": (NO_CERT, *schema.labels(schema.sets[CERT_SET])),
+        "taxpayer_type": fields["taxpayer_type"].choices,
     }
 
 
-def segments() -> list[Segment]:
+def segments(schema: FactSchema | None = None) -> list[Segment]:
     """Every combination of the dimension values."""
-    return [Segment(*combo) for combo in itertools.product(*dimension_values().values())]
+    return [Segment(*combo) for combo in itertools.product(*dimension_values(schema).values())]
 
 
-def band_metrics(group: str, size_class: str) -> dict[str, float | int]:
+def band_metrics(group: str, size_class: str, schema: FactSchema | None = None) -> dict[str, float | int]:
     """Size metrics well inside `size_class`'s band for `group` (geometric middle of the band; twice the
     大型 threshold; half the 小型 one), so the engine's own 划型 puts the profile in that class."""
-    row = SIZE_STANDARDS["groups"][group]
+    schema = schema or default_schema()
+    row = schema.tables.size_standards["groups"][group]
     out: dict[str, float | int] = {}
     for metric, small in row["small"].items():
         if size_class == "大型":
@@ -108,28 +112,29 @@ def band_metrics(group: str, size_class: str) -> dict[str, float | int]:
             value = small / 2
         else:
             value = math.sqrt(row[_TIER[size_class]][metric] * row[_NEXT_UP[size_class]][metric])
-        out[metric] = int(round(value)) if FIELDS[metric].type == "int" else round(value, 1)
+        out[metric] = int(round(value)) if schema.fields[metric].type == "int" else round(value, 1)
     return out
 
 
-def representative_profile(segment: Segment) -> dict[str, Any]:
+def representative_profile(segment: Segment, schema: FactSchema | None = None) -> dict[str, Any]:
     """The profile a segment stands for. `industry` is the group's first industry only so the 划型 can be
     computed; `segment_facts` treats which industry within a multi-industry group as unknown."""
     certs = [] if segment.certification == NO_CERT else [segment.certification]
-    return {"county": segment.county, "industry": group_industries(segment.size_group)[0],
-            **band_metrics(segment.size_group, segment.size_class),
+    return {"county": segment.county, "industry": group_industries(segment.size_group, schema)[0],
+            **band_metrics(segment.size_group, segment.size_class, schema),
             CERT_SET: certs, "taxpayer_type": segment.taxpayer_type}
 
 
-def segment_facts(segment: Segment, today: date) -> dict[str, Any]:
+def segment_facts(segment: Segment, today: date, schema: FactSchema | None = None) -> dict[str, Any]:
     """Raw and derived facts of the representative profile, as the engine evaluates them."""
-    values = facts(validate_profile(representative_profile(segment)), today)
+    schema = schema or default_schema()
+    values = facts(validate_profile(representative_profile(segment, schema), schema), today)
     if values["size_class"] != segment.size_class:  # the band placement and the 划型 disagree: a data bug
         raise ValueError(f"{segment.label}: representative profile is {values['size_class']}")
-    industries = group_industries(segment.size_group)
+    industries = group_industries(segment.size_group, schema)
     if len(industries) > 1:  # 工业 is 采矿/制造/烟草/电力…: which one is not part of the segment
         values["industry"] = None
-        if len({INDUSTRIES[i]["section"] for i in industries}) > 1:
+        if len({schema.tables.industries[i]["section"] for i in industries}) > 1:
             values["industry_section"] = None
     return values
 
@@ -174,6 +179,12 @@ class CoverageReport:
     not_current: list[dict[str, str]]    # expired / not yet in force: listed, not counted
     segments: list[SegmentCoverage]
     seconds: float
+    schema: FactSchema
+
+    @property
+    def dimensions(self) -> dict[str, str]:
+        """Segment attribute → Chinese column label."""
+        return dimension_labels(self.schema)
 
     # -- the questions officials ask
 
@@ -227,7 +238,7 @@ class CoverageReport:
     def by_dimension(self) -> dict[str, list[dict[str, Any]]]:
         """Per value of each dimension: mean eligible and the share of its segments with none eligible."""
         out: dict[str, list[dict[str, Any]]] = {}
-        for name, values in dimension_values().items():
+        for name, values in dimension_values(self.schema).items():
             rows = []
             for value in values:
                 members = [s for s in self.segments if getattr(s.segment, name) == value]
@@ -250,14 +261,14 @@ class CoverageReport:
             buckets: dict[float, list[str]] = {}
             for row in rows:
                 buckets.setdefault(row["zero_eligible"], []).append(shown(name, row["value"]))
-            out.append({"dimension": name, "label": DIMENSIONS[name],
+            out.append({"dimension": name, "label": self.dimensions[name],
                         "buckets": [{"zero_eligible": share, "values": values}
                                     for share, values in sorted(buckets.items(), reverse=True)]})
         return out
 
     def grid(self) -> dict[str, Any]:
         """划型行业 × 企业规模 cells for the heatmap."""
-        values = dimension_values()
+        values = dimension_values(self.schema)
         cells: dict[tuple[str, str], list[SegmentCoverage]] = {}
         for s in self.segments:
             cells.setdefault((s.segment.size_group, s.segment.size_class), []).append(s)
@@ -280,7 +291,7 @@ class CoverageReport:
         titles = {p.policy_id: p.title for p in self.policies}
         chosen = self.segments if segments is None else segments
         ordered = sorted(chosen, key=lambda s: (len(s.eligible), len(s.need_info)))
-        return [{**dict(zip(DIMENSIONS.values(), s.segment.values())),
+        return [{**dict(zip(self.dimensions.values(), s.segment.values())),
                  "符合": len(s.eligible), "可能符合": len(s.need_info),
                  "缺口": "无政策覆盖" if not s.reached else ("无确定符合" if not s.eligible else ""),
                  "符合的政策": "；".join(titles[p] for p in s.eligible)} for s in ordered]
@@ -289,7 +300,7 @@ class CoverageReport:
         """The gap table as CSV, UTF-8 with BOM so Excel shows the Chinese."""
         rows = self.rows()
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(DIMENSIONS.values()))
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(self.dimensions.values()))
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue().encode("utf-8-sig")
@@ -311,8 +322,8 @@ class CoverageReport:
         return {
             "today": self.today.isoformat(), "fingerprint": self.fingerprint, "seconds": round(self.seconds, 3),
             "summary": self.summary(),
-            "dimensions": {name: {"label": DIMENSIONS[name], "values": list(values)}
-                           for name, values in dimension_values().items()},
+            "dimensions": {name: {"label": self.dimensions[name], "values": list(values)}
+                           for name, values in dimension_values(self.schema).items()},
             "policies": [{**_info(p), "segments_eligible": reach[p.policy_id]["eligible"],
                           "segments_need_info": reach[p.policy_id]["need_info"]} for p in self.policies],
             "not_current": self.not_current,
@@ -323,7 +334,7 @@ class CoverageReport:
             "by_dimension": self.by_dimension(),
             "contrasts": self.contrasts(),
             "grid": self.grid(),
-            "segments": [{**dict(zip(DIMENSIONS, s.segment.values())), "eligible": list(s.eligible),
+            "segments": [{**dict(zip(DIMENSION_KEYS, s.segment.values())), "eligible": list(s.eligible),
                           "need_info_count": len(s.need_info),
                           **({"need_info": list(s.need_info)} if need_info_ids else {})} for s in self.segments],
         }
@@ -347,14 +358,14 @@ def _info(policy: PolicyInfo) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- computing it
 
-_cache: OrderedDict[tuple[str, date], CoverageReport] = OrderedDict()
+_cache: OrderedDict[tuple[str, date, int], CoverageReport] = OrderedDict()
 
 
 def coverage_report(catalog: Catalog | None = None, today: date | None = None) -> CoverageReport:
     """Every segment against every current policy (cached per catalog fingerprint and day)."""
     catalog = catalog or load_catalog()
     today = today or get_settings().today
-    key = (catalog_fingerprint(catalog), today)
+    key = (catalog_fingerprint(catalog), today, id(catalog.schema))  # a table edit makes a new schema
     if key in _cache:
         _cache.move_to_end(key)
         return _cache[key]
@@ -366,11 +377,12 @@ def coverage_report(catalog: Catalog | None = None, today: date | None = None) -
 
 
 @lru_cache(maxsize=2)
-def _all_segment_facts(today: date) -> tuple[tuple[Segment, dict[str, Any]], ...]:
-    """Segment facts do not depend on the catalog: built once per day, so a catalog edit only re-runs
-    the compiled tests. Unknown facts are dropped (the engine reads `facts.get`), which keeps ~8k
-    segments to a few MB."""
-    return tuple((s, {k: v for k, v in segment_facts(s, today).items() if v is not None}) for s in segments())
+def _all_segment_facts(today: date, schema: FactSchema) -> tuple[tuple[Segment, dict[str, Any]], ...]:
+    """Segment facts do not depend on the catalog's items: built once per day and schema, so a catalog
+    edit only re-runs the compiled tests. Unknown facts are dropped (the engine reads `facts.get`),
+    which keeps ~8k segments to a few MB."""
+    return tuple((s, {k: v for k, v in segment_facts(s, today, schema).items() if v is not None})
+                 for s in segments(schema))
 
 
 def _compute(catalog: Catalog, today: date, fingerprint: str) -> CoverageReport:
@@ -378,7 +390,7 @@ def _compute(catalog: Catalog, today: date, fingerprint: str) -> CoverageReport:
     current = [p for p in catalog.policies if p.status_on(today) == CURRENT]
     tests = [(p.id, p.test) for p in current]
     results = []
-    for segment, values in _all_segment_facts(today):
+    for segment, values in _all_segment_facts(today, catalog.schema):
         eligible, need_info = [], []
         for policy_id, test in tests:
             verdict = test(values)
@@ -390,4 +402,5 @@ def _compute(catalog: Catalog, today: date, fingerprint: str) -> CoverageReport:
     policies = [PolicyInfo(p.id, p.title, p.item.level, p.item.department, p.item.mode) for p in current]
     not_current = [{"policy_id": p.id, "title": p.title, "status": p.status_on(today)}
                    for p in catalog.policies if p.status_on(today) != CURRENT]
-    return CoverageReport(today, fingerprint, policies, not_current, results, time.perf_counter() - started)
+    return CoverageReport(today, fingerprint, policies, not_current, results, time.perf_counter() - started,
+                          catalog.schema)

@@ -115,9 +115,10 @@ def _remember(db: sqlite3.Connection, subscription: int, told: list[tuple[str, s
 
 def subscribe(profile: Any, today: date | None = None, catalog: Catalog | None = None) -> str:
     """Save a profile (validated) and return its token; what matches now is the baseline."""
-    checked = validate_profile(profile)
+    catalog = catalog or load_catalog()
+    checked = validate_profile(profile, catalog.schema)
     stored = checked.model_dump(mode="json", exclude_none=True)
-    matches = _matching(stored, catalog or load_catalog(), today or get_settings().today)
+    matches = _matching(stored, catalog, today or get_settings().today)
     token = secrets.token_urlsafe(16)
     with closing(_connect()) as db, db:
         cursor = db.execute("INSERT INTO subscriptions (token_hash, profile, created, last_notified) VALUES (?, ?, ?, ?)",

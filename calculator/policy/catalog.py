@@ -21,12 +21,12 @@ from typing import Any, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from calculator.corpus.citation import Citation, ClauseRef, QuoteNotFound, resolve
 from calculator.core.config import PROJECT_ROOT, get_settings
-from calculator.core.errors import UserError
-from calculator.policy.formula import BOOL, NUMBER, TEXT, Formula, FormulaError
-from calculator.facts.profile import ALL_FACTS, DATA_DIR, NUMERIC, SIZE_STANDARDS
-from calculator.policy.rules import ConditionError, Definition, DefinitionTable, Leaf, Node, Ref, parse_condition
+from calculator.core.errors import LocatedError, UserError
+from calculator.corpus.citation import Citation, ClauseRef, resolve
+from calculator.facts.schema import NUMERIC, FactSchema, load_schema
+from calculator.policy.formula import BOOL, NUMBER, TEXT, Formula
+from calculator.policy.rules import Definition, DefinitionTable, Leaf, Node, Ref, parse_condition
 
 CURRENT, EXPIRED, NOT_YET = "current", "expired", "not_yet"
 DEFINITIONS_FILE = "_definitions.yaml"
@@ -39,26 +39,10 @@ log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- errors
 
-@dataclass(frozen=True)
-class Problem:
-    """One integrity failure: where (file, dotted field path) and why, in Chinese and English."""
-
-    file: str
-    path: str
-    zh: str
-    en: str
-
-    def line(self) -> str:
-        return f"{self.file}: {self.path}: {self.en}" if self.path else f"{self.file}: {self.en}"
-
-    def line_zh(self) -> str:
-        return f"{self.file}: {self.path}: {self.zh}" if self.path else f"{self.file}: {self.zh}"
-
-
 class CatalogError(UserError):
     """The catalog cannot be trusted; `problems` lists every failure, the message names the first."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[LocatedError]) -> None:
         self.problems = problems
         more = len(problems) - 1
         super().__init__(problems[0].line_zh() + (f"（另有 {more} 处错误）" if more else ""),
@@ -183,6 +167,7 @@ class Catalog:
     docs: Mapping[str, Any]
     citations: dict[ClauseRef, Citation]
     near_miss_margin: float
+    schema: FactSchema
 
     def __repr__(self) -> str:
         return f"Catalog({len(self.policies)} policies, {len(self.definitions)} definitions)"
@@ -242,7 +227,7 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _schema_problems(file: str, exc: ValidationError) -> list[Problem]:
+def _schema_problems(file: str, exc: ValidationError) -> list[LocatedError]:
     problems = []
     for err in exc.errors():
         path, kind = _dotted(err["loc"]), err["type"]
@@ -252,33 +237,31 @@ def _schema_problems(file: str, exc: ValidationError) -> list[Problem]:
             zh, en = "缺少必填项", "required key is missing"
         else:
             zh = en = err["msg"]
-        problems.append(Problem(file, path, zh, en))
+        problems.append(LocatedError(zh, en, path, file))
     return problems
-
-
-def _split_message(message: str) -> tuple[str, str]:
-    zh, _, en = message.partition(" / ")
-    return zh, en or zh
 
 
 class _Loader:
     """Builds a Catalog, collecting every problem so one run reports them all."""
 
-    def __init__(self, docs: Mapping[str, Any]) -> None:
+    def __init__(self, docs: Mapping[str, Any], schema: FactSchema) -> None:
         self.docs = docs
-        self.table = DefinitionTable({})
-        self.problems: list[Problem] = []
+        self.schema = schema
+        self.table = DefinitionTable({}, schema=schema)
+        self.problems: list[LocatedError] = []
         self.citations: dict[ClauseRef, Citation] = {}
 
     def problem(self, file: str, path: str, zh: str, en: str) -> None:
-        self.problems.append(Problem(file, path, zh, en))
+        self.problems.append(LocatedError(zh, en, path, file))
+
+    def located(self, file: str, error: LocatedError, path: str = "") -> None:
+        self.problems.append(error.within(path, file))
 
     def verify(self, file: str, path: str, ref: ClauseRef) -> Citation | None:
         try:
             citation = self.citations.get(ref) or resolve(ref, self.docs)
-        except QuoteNotFound as exc:
-            zh, en = _split_message(str(exc))
-            self.problem(file, f"{path}.{'quote' if ref.doc in self.docs else 'doc'}", zh, en)
+        except LocatedError as exc:
+            self.located(file, exc, path)
             return None
         self.citations[ref] = citation
         return citation
@@ -299,9 +282,10 @@ class _Loader:
 
     def size_standards(self) -> None:
         """The 划型 thresholds are cited in every size verdict: their quotes are checked like any other."""
-        file = _shown_path(DATA_DIR / "sme_size_standards.yaml")
-        source = SIZE_STANDARDS["source"]
-        for group, row in SIZE_STANDARDS["groups"].items():
+        tables = self.schema.tables
+        file = _shown_path(tables.file("size_standards"))
+        source = tables.size_standards["source"]
+        for group, row in tables.size_standards["groups"].items():
             ref = ClauseRef(source["doc"], f"{source['locator']} › {group}", row["quote"])
             self.verify(file, f"groups.{group}", ref)
 
@@ -311,13 +295,13 @@ class _Loader:
         except ValidationError as exc:
             self.problems.extend(_schema_problems(file, exc))
             return {}, DefinitionsFile().near_miss_margin
-        table = DefinitionTable(spec.definitions)
+        table = DefinitionTable(spec.definitions, schema=self.schema)
         parsed: dict[str, Definition] = {}
         for name in spec.definitions:
             try:
                 parsed[name] = table.get(name, f"definitions.{name}")
-            except ConditionError as exc:
-                self.problem(file, exc.path, exc.zh, exc.en)
+            except LocatedError as exc:
+                self.located(file, exc)
         for definition in parsed.values():
             for node in definition.node.walk():
                 if node.cite is not None:
@@ -353,8 +337,8 @@ class _Loader:
             self.problem(file, "caveat", "标注了 doubt 的条目须写明 caveat", "an item with doubt flags needs a caveat")
         try:
             conditions = parse_condition(item.conditions, self.table)
-        except ConditionError as exc:
-            self.problem(file, exc.path, exc.zh, exc.en)
+        except LocatedError as exc:
+            self.located(file, exc)
             return None
         leaf_ids = Counter(n.id for n in conditions.walk() if isinstance(n, Leaf))
         for leaf_id, count in leaf_ids.items():
@@ -370,15 +354,15 @@ class _Loader:
         for i, raw_ref in enumerate(item.citations):
             try:
                 ref = ClauseRef.from_yaml(raw_ref, f"citations[{i}]")
-            except ValueError as exc:
-                self.problem(file, f"citations[{i}]", *_split_message(str(exc).removeprefix(f"citations[{i}]: ")))
+            except LocatedError as exc:
+                self.located(file, exc)
                 continue
             refs.append(ref)
             citation = self.verify(file, f"citations[{i}]", ref)
             if citation is not None:
                 citations.append(citation)
-        refs += [n.cite for d in self._used_definitions(conditions) for n in d.node.walk() if n.cite is not None]
-        caveats = self.caveats_of(file, item.caveat, refs)
+        refs += [n.cite for n in conditions.walk(into_refs=True) if n.cite is not None]
+        caveats = self.caveats_of(file, item.caveat, list(dict.fromkeys(refs)))
         if len(self.problems) > before:
             return None
         margin = item.near_miss_margin if item.near_miss_margin is not None else default_margin
@@ -387,29 +371,19 @@ class _Loader:
     def _formula(self, file: str, item: PolicyItem) -> Formula | None:
         if item.amount is None:
             return None
-        kinds = {key: _FORMULA_KINDS[spec.type] for key, spec in ALL_FACTS.items() if spec.type in _FORMULA_KINDS}
+        kinds = {key: _FORMULA_KINDS[spec.type] for key, spec in self.schema.all_facts.items()
+                 if spec.type in _FORMULA_KINDS}
         try:
             return Formula(item.amount.formula, kinds)
-        except FormulaError as exc:
-            self.problem(file, "amount.formula", f"金额公式无效：{exc}", f"invalid amount formula: {exc}")
+        except LocatedError as exc:
+            self.located(file, exc)
             return None
 
-    def _used_definitions(self, node: Node) -> list[Definition]:
-        """Definitions reachable from `node` (through references inside definitions too)."""
-        seen: dict[str, Definition] = {}
-        pending = [n for n in node.walk() if isinstance(n, Ref)]
-        while pending:
-            definition = pending.pop().definition
-            if definition.name not in seen:
-                seen[definition.name] = definition
-                pending += [n for n in definition.node.walk() if isinstance(n, Ref)]
-        return list(seen.values())
 
-
-def _build(policies_dir: Path, docs: Mapping[str, Any]) -> Catalog:
+def _build(policies_dir: Path, docs: Mapping[str, Any], schema: FactSchema) -> Catalog:
     if not policies_dir.is_dir():
         raise UserError(f"政策目录不存在：{policies_dir}", f"policy folder not found: {policies_dir}")
-    loader = _Loader(docs)
+    loader = _Loader(docs, schema)
     definitions_path = policies_dir / DEFINITIONS_FILE
     definitions_file = _shown_path(definitions_path)
     definitions_raw = loader.read(definitions_path, definitions_file) if definitions_path.exists() else {}
@@ -431,15 +405,16 @@ def _assemble(loader: _Loader, definitions_raw: Any, definitions_file: str,
     policies = [p for raw, file, stem in items if (p := loader.policy(raw, file, stem, margin)) is not None]
     if loader.problems:
         raise CatalogError(loader.problems)
-    catalog = Catalog(policies, definitions, loader.docs, loader.citations, margin)
+    catalog = Catalog(policies, definitions, loader.docs, loader.citations, margin, loader.schema)
     gc.freeze()  # the catalog lives as long as the process: keep the cyclic collector from rescanning it
     return catalog
 
 
-def catalog_from_data(items: list[dict[str, Any]], definitions: Any, docs: Mapping[str, Any]) -> Catalog:
+def catalog_from_data(items: list[dict[str, Any]], definitions: Any, docs: Mapping[str, Any],
+                      schema: FactSchema | None = None) -> Catalog:
     """A catalog from in-memory items (synthetic catalogs for benchmarks), checked exactly like files."""
     entries = [(raw, f"<item {raw.get('id', i)}>", str(raw.get("id", ""))) for i, raw in enumerate(items)]
-    return _assemble(_Loader(docs), definitions, f"<{DEFINITIONS_FILE}>", entries)
+    return _assemble(_Loader(docs, schema or load_schema()), definitions, f"<{DEFINITIONS_FILE}>", entries)
 
 
 _cache: dict[str, Any] = {"key": None, "catalog": None, "failed_key": None, "error": None}
@@ -467,16 +442,17 @@ def load_catalog(policies_dir: Path | str | None = None, docs: Mapping[str, Any]
     """
     settings = get_settings()
     folder = Path(policies_dir) if policies_dir else settings.policies_dir
+    schema = load_schema()
     if docs is not None:
-        return _build(folder, docs)
+        return _build(folder, docs, schema)
     from calculator.corpus.documents import load_corpus
 
-    key = (str(folder), _stamp(folder, settings.docs_dir))
+    key = (str(folder), _stamp(folder, settings.docs_dir), str(schema.folder), id(schema))
     if _cache["key"] == key:
         return _cache["catalog"]
     if _cache["failed_key"] != key:
         try:
-            catalog = _build(folder, load_corpus(settings.docs_dir))
+            catalog = _build(folder, load_corpus(settings.docs_dir), schema)
         except CatalogError as exc:
             _cache["failed_key"], _cache["error"] = key, exc
             log.warning("catalog failed to load, %s: %s", "serving the last good one"

@@ -13,6 +13,8 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from calculator.core.errors import LocatedError
+
 NUMBER, BOOL, TEXT = "number", "bool", "text"
 _UNKNOWN = object()  # an input fact is None: propagates through every operation
 
@@ -29,8 +31,12 @@ _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _FUNCTIONS: dict[str, Callable[..., Any]] = {"min": min, "max": max, "round": round, "abs": abs}
 
 
-class FormulaError(ValueError):
+class FormulaError(LocatedError):
     """The formula uses something outside the whitelist or mixes types; raised at catalog load."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"金额公式无效：{reason}", f"invalid amount formula: {reason}", "amount.formula")
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,12 @@ from pydantic import BaseModel
 from calculator.policy.catalog import CURRENT, EXPIRED, Catalog, Policy, load_catalog
 from calculator.core.config import get_settings
 from calculator.policy.formula import FormulaResult
-from calculator.facts.profile import ALL_FACTS, FIELDS, Derived, Profile, derive, format_number, format_value, validate_profile
+from calculator.facts.profile import Derived, derive, validate_profile
+from calculator.facts.schema import format_number
 from calculator.policy.rules import MET, NOT_MET, Group, Ref, Trace, leaf_of, near_miss
 
 ELIGIBLE, NEED_INFO, NOT_ELIGIBLE = "eligible", "need_info", "not_eligible"
 STATUS_LABEL = {ELIGIBLE: "符合", NEED_INFO: "需补充信息", NOT_ELIGIBLE: "不符合"}
-
-
-def labels(fields: tuple[str, ...] | list[str]) -> list[str]:
-    return [ALL_FACTS[f].label if f in ALL_FACTS else f for f in fields]
 
 
 class PolicyResult:
@@ -74,7 +71,7 @@ class PolicyResult:
 
     @property
     def missing_labels(self) -> list[str]:
-        return labels(self.missing)
+        return self.policy.conditions.schema.labels(self.missing)
 
     @property
     def amount_value(self) -> float | None:
@@ -88,7 +85,7 @@ class PolicyResult:
         if self.amount.value is not None:
             return f"约 {format_number(self.amount_value)} {spec.unit}（估算：{spec.note}）"
         if self.amount.missing:
-            return f"补充{'、'.join(labels(self.amount.missing))}后可估算金额"
+            return f"补充{'、'.join(self.policy.conditions.schema.labels(self.amount.missing))}后可估算金额"
         return ""
 
     @property
@@ -203,7 +200,7 @@ class MatchReport:
         """Derived facts with their working and clause; named definitions (小型微利企业) as yes/no/unknown."""
         out: dict[str, Any] = {}
         for key, fact in self.derived.items():
-            out[key] = {"label": fact.label, "value": fact.value, "display": format_value(key, fact.value),
+            out[key] = {"label": fact.label, "value": fact.value, "display": self.catalog.schema.format_value(key, fact.value),
                         "explanation": fact.explanation,
                         "citation": self.catalog.citation(fact.cite).to_json() if fact.cite else None}
             if fact.possible and fact.value is None:
@@ -231,11 +228,11 @@ class MatchReport:
 
 def match_profile(profile: Any, catalog: Catalog | None = None, today: date | None = None) -> MatchReport:
     """Judge every catalog item for `profile` (a Profile or a mapping, validated) as of `today`."""
-    checked = profile if isinstance(profile, Profile) else validate_profile(profile)
-    today = today or get_settings().today
     catalog = catalog or load_catalog()
+    checked = validate_profile(profile, catalog.schema)
+    today = today or get_settings().today
     derived = derive(checked, today)
-    facts = {key: getattr(checked, key) for key in FIELDS}
+    facts = {key: getattr(checked, key) for key in catalog.schema.fields}
     facts.update((key, fact.value) for key, fact in derived.items())
     results = [_judge(policy, facts, today) for policy in catalog.policies]
     return MatchReport(checked, today, derived, facts, _ordered(results), catalog)

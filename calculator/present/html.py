@@ -16,7 +16,7 @@ from html import escape
 from typing import Any, Iterable, Mapping
 
 from calculator.corpus.citation import SUMMARY_NOTE
-from calculator.facts.profile import format_number
+from calculator.facts.schema import format_number
 
 CONTEXT_CHARS = 300
 OUTCOME_ICON = {"met": "✓", "not_met": "✗", "unknown": "?"}

@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 from scipy import sparse
 
-from calculator.core.config import get_settings
+from calculator.corpus.tables import tables_dir
 
 K1 = 1.2
 B = 0.75
@@ -65,7 +65,7 @@ class Lexicon:
 
 
 def _data_dir() -> Path:
-    return get_settings().knowledge_dir / "data"
+    return tables_dir()
 
 
 def _read_lines(path: Path) -> list[str]:

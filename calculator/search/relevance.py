@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from calculator.search.lexical import Lexicon, get_lexicon
-from calculator.facts.profile import INDUSTRIES, REGIONS, OUTSIDE_XUCHANG
+from calculator.corpus.tables import OUTSIDE_XUCHANG, ReferenceTables, load_tables
 from calculator.core.wording import chat_words
 
 RELEVANCE_MIN = 0.45        # share of the question's weighted content a passage must cover
@@ -114,11 +114,15 @@ def _pos_tokenizer(lexicon: Lexicon) -> Any:
     return tokenizer
 
 
-@lru_cache(maxsize=1)
 def _alias_forms() -> dict[str, tuple[str, ...]]:
+    return _alias_forms_of(load_tables())
+
+
+@lru_cache(maxsize=2)
+def _alias_forms_of(tables: ReferenceTables) -> dict[str, tuple[str, ...]]:
     """Industry and county aliases → the names documents use (饭店 → 餐饮业, 住宿和餐饮业)."""
     forms: dict[str, tuple[str, ...]] = {}
-    for name, spec in INDUSTRIES.items():
+    for name, spec in tables.industries.items():
         section = str(spec.get("section_name", ""))
         names = (name, section.replace("、", ""), *[p for p in section.split("、") if len(p) > 1])
         for alias in (name, *spec.get("aliases", ())):
@@ -126,10 +130,14 @@ def _alias_forms() -> dict[str, tuple[str, ...]]:
     return forms
 
 
-@lru_cache(maxsize=1)
 def _in_scope_places() -> frozenset[str]:
+    return _in_scope_places_of(load_tables())
+
+
+@lru_cache(maxsize=2)
+def _in_scope_places_of(tables: ReferenceTables) -> frozenset[str]:
     places = set(chat_words()["in_scope_places"])
-    for name, aliases in REGIONS.items():
+    for name, aliases in tables.regions.items():
         if name != OUTSIDE_XUCHANG:
             places.update([name, *aliases])
     return frozenset(normalise(p) for p in places)

@@ -67,13 +67,13 @@ def citation_context(args: list[Any]) -> str:
     index, and a quote without offsets is located in the text. Documents are public, so nothing
     about the session is needed.
     """
-    from calculator.admin import serving_catalog
+    from calculator.policy.catalog import load_catalog
     from calculator.present.html import context_html
     from calculator.core.textnorm import locate
 
     try:
         doc_id, start, end, quote = (list(args) + ["", "", "", ""])[:4]
-        doc = serving_catalog().docs.get(str(doc_id))
+        doc = load_catalog().docs.get(str(doc_id))
         if doc is None:
             return '<div class="pc-ctx-text">该文档不在知识库中。</div>'
         if str(start).isdigit() and str(end).isdigit():

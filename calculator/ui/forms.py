@@ -1,6 +1,6 @@
 """The staff form as data: which input each profile field gets, and form values ↔ profile mapping.
 
-Generated from `profile.FIELDS` (a new field in profile_fields.yaml appears in the form with no code).
+Generated from the fact schema (a new field in profile_fields.yaml appears in the form with no code).
 Pure: no Gradio here, so the mapping is tested directly. Unknown is a first-class answer: an empty
 number, an unset dropdown, "未知" on a yes/no and an empty certification box all mean "not asked".
 Numbers are text boxes, not gr.Number: in Gradio 6.31 an empty gr.Number shows and submits 0, which
@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from calculator.core.errors import UserError
-from calculator.facts.profile import FIELDS, GROUPS, SETS, FieldSpec, format_number
+from calculator.facts.schema import FactSchema, FieldSpec, default_schema, format_number
 
 YES, NO, UNKNOWN = "是", "否", "未知"
 BOOL_CHOICES = [YES, NO, UNKNOWN]
@@ -61,20 +61,22 @@ def _number_text(item: FormInput, text: str) -> str:
     return text
 
 
-def form_inputs() -> list[FormInput]:
-    """Every input in form order (GROUPS, then the YAML's order); a set sits where its first member is."""
+def form_inputs(schema: FactSchema | None = None) -> list[FormInput]:
+    """Every input in form order (the schema's groups, then the YAML's order); a set sits where its first
+    member is."""
+    schema = schema or default_schema()
     inputs: list[FormInput] = []
     placed: set[str] = set()
-    for group in GROUPS:
-        for key, spec in FIELDS.items():
+    for group in schema.groups:
+        for key, spec in schema.fields.items():
             if spec.group != group:
                 continue
             if spec.set:
                 if spec.set in placed:
                     continue
                 placed.add(spec.set)
-                members = tuple(SETS[spec.set])
-                labels = tuple(FIELDS[m].label for m in members) + (NONE_OF_THE_ABOVE,)
+                members = tuple(schema.sets[spec.set])
+                labels = tuple(schema.labels(members)) + (NONE_OF_THE_ABOVE,)
                 inputs.append(FormInput(spec.set, "set", SET_LABELS.get(spec.set, spec.set), group, labels, members))
                 continue
             label = f"{spec.label}（{spec.unit}）" if spec.unit else spec.label
@@ -89,8 +91,8 @@ def _set_values(item: FormInput, chosen: list[str] | None) -> dict[str, bool | N
     if NONE_OF_THE_ABOVE in chosen and len(chosen) > 1:
         raise UserError(f"{item.label}：“{NONE_OF_THE_ABOVE}”不能与其他选项同时勾选",
                         f"{item.key}: 'none of the above' cannot be combined with other choices")
-    by_label = {FIELDS[m].label: m for m in item.members}
-    return {m: (FIELDS[m].label in chosen) for m in by_label.values()}
+    labels = dict(zip(item.members, item.choices))  # a set's choices are its members' labels, then 以上都没有
+    return {m: labels[m] in chosen for m in item.members}
 
 
 def values_to_profile(inputs: list[FormInput], values: list[Any]) -> dict[str, Any]:
@@ -122,7 +124,7 @@ def profile_to_values(inputs: list[FormInput], profile: dict[str, Any]) -> list[
             elif not any(known):
                 values.append([NONE_OF_THE_ABOVE])
             else:
-                values.append([FIELDS[m].label for m, v in zip(item.members, known) if v])
+                values.append([label for label, v in zip(item.choices, known) if v])
         elif item.kind == "bool":
             value = profile.get(item.key)
             values.append(UNKNOWN if value is None else (YES if value else NO))
@@ -144,17 +146,16 @@ def profile_to_values(inputs: list[FormInput], profile: dict[str, Any]) -> list[
 PROFILE_HEADERS = ["项目", "内容"]
 
 
-def profile_rows(profile: dict[str, Any]) -> list[list[str]]:
+def profile_rows(profile: dict[str, Any], schema: FactSchema | None = None) -> list[list[str]]:
     """Known facts as [label, value in words] rows, in the form's order (what the chat understood)."""
-    from calculator.facts.profile import format_value
-
-    return [[spec.label, format_value(key, profile[key])] for key, spec in FIELDS.items()
+    schema = schema or default_schema()
+    return [[spec.label, schema.format_value(key, profile[key])] for key, spec in schema.fields.items()
             if profile.get(key) is not None]
 
 
-def _cell_value(key: str, text: str) -> Any:
+def _cell_value(spec: FieldSpec, text: str) -> Any:
     """A table cell as typed → the field's value in profile units (validation happens in the library)."""
-    spec = FIELDS[key]
+    key = spec.key
     text = text.strip()
     if text in ("", UNKNOWN, "不清楚", "不知道"):
         return None
@@ -163,22 +164,22 @@ def _cell_value(key: str, text: str) -> Any:
     return text
 
 
-def rows_to_updates(rows: list[list[Any]], profile: dict[str, Any]) -> dict[str, Any]:
+def rows_to_updates(rows: list[list[Any]], profile: dict[str, Any],
+                    schema: FactSchema | None = None) -> dict[str, Any]:
     """The facts a user changed in the table: {field: new value or None (now unknown)}.
 
     Rows are matched by label, so a reordered or partly edited table still maps correctly; rows with
     an unknown label (a row the user added) are ignored, and unchanged cells produce no update.
     """
-    from calculator.facts.profile import format_value
-
-    by_label = {spec.label: key for key, spec in FIELDS.items()}
+    schema = schema or default_schema()
+    by_label = schema.by_label
     updates: dict[str, Any] = {}
     for row in rows:
         if len(row) < 2 or str(row[0]).strip() not in by_label:
             continue
         key = by_label[str(row[0]).strip()]
         text = "" if row[1] is None else str(row[1])
-        if text.strip() == format_value(key, profile.get(key)):
+        if text.strip() == schema.format_value(key, profile.get(key)):
             continue
-        updates[key] = _cell_value(key, text)
+        updates[key] = _cell_value(schema.fields[key], text)
     return updates

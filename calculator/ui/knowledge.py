@@ -12,9 +12,9 @@ SEARCH_HITS = 5
 @friendly(lambda message: [[message] + [""] * (len(DOCUMENT_HEADERS) - 1)])
 def document_rows() -> list[list[str]]:
     """The document list as table rows (the catalog's corpus: what citations point into)."""
-    from calculator.admin import serving_catalog
+    from calculator.policy.catalog import load_catalog
 
-    return documents_rows(serving_catalog().docs.values())
+    return documents_rows(load_catalog().docs.values())
 
 
 @friendly(lambda message, *args: error_html(message))

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from calculator.admin import serving_catalog
+from calculator.policy.catalog import load_catalog
 from calculator.policy.match import match_profile
 from calculator.present.html import results_html
 from calculator.ui.common import cited_html, error_html, friendly
@@ -31,7 +31,7 @@ def _keep_all_but_message(message: str, *args: Any) -> tuple[Any, ...]:
 def compute(*values: Any) -> tuple[Any, ...]:
     """Form values → (message box, results HTML, report for export, hidden download)."""
     profile = values_to_profile(INPUTS, list(values))
-    report = match_profile(profile, catalog=serving_catalog()).to_json()
+    report = match_profile(profile, catalog=load_catalog()).to_json()
     return "", results_html(report), report, gr.update(value=None, visible=False)
 
 

@@ -17,13 +17,15 @@ import logging
 
 from calculator.facts.parse.message import MAX_CHARS, parse_message
 from calculator.facts.parse.result import ParseResult, Understood
+from calculator.facts.schema import FactSchema, default_schema
 
 __all__ = ["MAX_CHARS", "ParseResult", "Understood", "parse_text"]
 log = logging.getLogger(__name__)
 
 
-def parse_text(text: str, expected: str | None = None) -> ParseResult:
+def parse_text(text: str, expected: str | None = None, schema: FactSchema | None = None) -> ParseResult:
     """Facts from one message; `expected` is the field the chat just asked about (a bare "120" answers it).
+    `schema` names the facts there are (default: the configured knowledge folder's).
 
     Any input returns a ParseResult: the parser is tested against arbitrary text, and this guard only
     turns an unforeseen bug into "not understood" rather than a broken chat turn (logged without the
@@ -33,7 +35,7 @@ def parse_text(text: str, expected: str | None = None) -> ParseResult:
         text = text.decode("utf-8", "replace")
     text = "" if text is None else str(text)
     try:
-        return parse_message(text, expected if isinstance(expected, str) else None)
+        return parse_message(text, expected if isinstance(expected, str) else None, schema or default_schema())
     except Exception:  # noqa: BLE001 - the chat must get an answer whatever the text
         log.exception("parser failed on a %d-character message", len(text))
         result = ParseResult()

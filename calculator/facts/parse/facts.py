@@ -23,10 +23,9 @@ from typing import Any
 
 from calculator.facts.parse.lexicon import Term, lexicon, normalize_case
 from calculator.facts.parse.quantities import Quantity, find_quantities
-from calculator.facts.profile import FIELDS, credit_code_ok
+from calculator.facts.profile import credit_code_ok
+from calculator.facts.schema import FactSchema
 
-DATE_FIELDS = tuple(k for k, s in FIELDS.items() if s.type == "date")
-NUMERIC_FIELDS = tuple(k for k, s in FIELDS.items() if s.type in ("int", "number"))
 # Which field units a quantity of each kind can express (a bare number fits any, in the field's unit).
 KIND_UNITS: dict[str, set[str]] = {
     "money": {"万元"}, "scaled": {"万元", "人"}, "people": {"人"}, "classifier": {"人"}, "percent": {"%"},
@@ -74,21 +73,17 @@ class Reading:
     content: bool = False        # something besides filler and language words (worth reporting if unused)
 
 
-def field_unit(key: str) -> str:
-    spec = FIELDS[key]
+def field_unit(schema: FactSchema, key: str) -> str:
+    spec = schema.fields[key]
     return "date" if spec.type == "date" else spec.unit
 
 
-def fits(q: Quantity, key: str) -> bool:
+def fits(schema: FactSchema, q: Quantity, key: str) -> bool:
     """Whether quantity `q` can be a value of field `key`."""
-    unit = field_unit(key)
+    unit = field_unit(schema, key)
     if q.kind == "bare":
-        return key in NUMERIC_FIELDS or (unit == "date" and q.yearlike)
+        return schema.fields[key].numeric or (unit == "date" and q.yearlike)
     return unit in KIND_UNITS.get(q.kind, set())
-
-
-def _step(key: str) -> float:
-    return 1 if FIELDS[key].type == "int" else 0.01
 
 
 def _add_months(day: date, months: int) -> date:
@@ -101,7 +96,7 @@ def _add_months(day: date, months: int) -> date:
             day = day - timedelta(days=1)
 
 
-def to_fact(q: Quantity, key: str, today: date, span: str) -> Fact | None:
+def to_fact(schema: FactSchema, q: Quantity, key: str, today: date, span: str) -> Fact | None:
     """The value of `q` in field `key`'s unit, moved to the right side of a bound.
 
     Bounds are stored so that a policy threshold at the stated number compares correctly:
@@ -110,7 +105,7 @@ def to_fact(q: Quantity, key: str, today: date, span: str) -> Fact | None:
     (> 300) → 301; "300人以上" (≥) → 300. Int fields step by 1, sums and rates by 0.01. Every bound is
     flagged approximate, and the display shows the original words.
     """
-    unit = field_unit(key)
+    unit = field_unit(schema, key)
     note = q.text if q.bound else ""
     if unit == "date":
         return _date_fact(q, key, today, span)
@@ -120,10 +115,11 @@ def to_fact(q: Quantity, key: str, today: date, span: str) -> Fact | None:
         value = q.value * 12
     else:
         value = q.value
-    step = _step(key)
+    integral = schema.fields[key].type == "int"
+    step = 1 if integral else 0.01
     value += {"lt": -step, "gt": step}.get(q.bound, 0)
     approx = q.approx or q.kind == "kw"   # 千瓦 taken for 千伏安
-    if FIELDS[key].type == "int":
+    if integral:
         rounded = round(value)
         approx = approx or rounded != value
         value = rounded
@@ -147,17 +143,20 @@ def _date_fact(q: Quantity, key: str, today: date, span: str) -> Fact | None:
 class ClauseReader:
     """Reads one clause; built once per message with the day relative dates count from."""
 
-    def __init__(self, today: date, expected: str | None = None) -> None:
+    def __init__(self, schema: FactSchema, today: date, expected: str | None = None) -> None:
+        self.schema = schema
+        self.lexicon = lexicon(schema)
         self.today = today
         self.expected = expected
-        words = lexicon().words
+        self.date_fields = tuple(k for k, s in schema.fields.items() if s.type == "date")
+        words = self.lexicon.words
         self.conversions = words["conversions"]
         self.period_override: dict[str, str] = words["period_override"]
         self.choice_priority: list[str] = words["choice_priority"]
 
     def read(self, text: str) -> Reading:
         lowered = normalize_case(text)   # same offsets: only ASCII letters change
-        terms = lexicon().scan(lowered)
+        terms = self.lexicon.scan(lowered)
         masked = [(t.start, t.end) for t in terms
                   if t.has("not_numbers") or (_has_numeral(t.text) and any(t.has(k) for k in _MASKING))]
         quantities = find_quantities(lowered, masked)
@@ -185,7 +184,7 @@ class ClauseReader:
         for t in terms:
             for m in t.of("keyword"):
                 rest = text[t.end:]
-                if FIELDS[m.field].type == "str" and (rest[:1] in (":", "：") or rest.startswith(("是", "叫", "为"))):
+                if self.schema.fields[m.field].type == "str" and (rest[:1] in (":", "：") or rest.startswith(("是", "叫", "为"))):
                     value = rest.lstrip(":：是叫为 ").strip()
                     if value:
                         reading.facts.append(Fact(m.field, value, text[t.start:]))
@@ -237,7 +236,7 @@ class ClauseReader:
             others = [x for x in live if x is not q]
             for ti, t in enumerate(terms):
                 for m in t.of("keyword"):
-                    how = "direct" if fits(q, m.field) else self._conversion(q, m.field)
+                    how = "direct" if fits(self.schema, q, m.field) else self._conversion(q, m.field)
                     if not how:
                         continue
                     d = _distance(t, q) + (0.25 if how != "direct" else 0)
@@ -250,12 +249,12 @@ class ClauseReader:
     def _fact(self, q: Quantity, key: str, terms: list[Term], chosen: int, span: str) -> Fact | None:
         """The fact for a number paired with a keyword: per-month/per-quarter sums and losses applied."""
         key, per_quarter = self._override(key, terms, chosen)
-        fact = to_fact(q, key, self.today, span)
+        fact = to_fact(self.schema, q, key, self.today, span)
         if fact is None:
             return None
         if per_quarter:
             fact.value, fact.approx, fact.note = round(fact.value / 3, 4), True, f"按季度{q.text}折算"
-        minimum = FIELDS[key].minimum
+        minimum = self.schema.fields[key].minimum
         if minimum is not None and minimum < 0 and any(t.has("loss_words") for t in terms):
             fact.value = -abs(fact.value)
         return fact
@@ -268,7 +267,7 @@ class ClauseReader:
             return
         for t in terms:
             for m in t.of("keyword"):
-                spec = FIELDS[m.field]
+                spec = self.schema.fields[m.field]
                 if m.field not in said and spec.minimum is not None and spec.minimum < 0:
                     reading.facts.append(Fact(m.field, 0, text[min(t.start, loss.start):max(t.end, loss.end)],
                                               True, loss.text))
@@ -283,7 +282,7 @@ class ClauseReader:
                 continue
             for u in terms:
                 for m in u.of("keyword"):
-                    if m.field in DATE_FIELDS and m.field not in said and 0 <= u.start - t.end <= 3:
+                    if m.field in self.date_fields and m.field not in said and 0 <= u.start - t.end <= 3:
                         reading.facts.append(Fact(m.field, date(self.today.year - back, 1, 1), text[t.start:u.end], True))
                         said.add(m.field)
 
@@ -311,7 +310,7 @@ class ClauseReader:
             if q.kind != "year" or q.value != int(q.value) or not 0 <= q.value < 100:
                 continue
             nxt = next((t for t in terms if t.start >= q.end), None)
-            if nxt and nxt.start - q.end <= 1 and any(m.field in DATE_FIELDS for m in nxt.of("keyword")):
+            if nxt and nxt.start - q.end <= 1 and any(m.field in self.date_fields for m in nxt.of("keyword")):
                 year = 2000 + int(q.value) if 2000 + q.value <= self.today.year else 1900 + int(q.value)
                 q.kind, q.day = "date", date(year, 1, 1)
 
@@ -326,14 +325,15 @@ class ClauseReader:
                 reading.unknown += [m.field for m in t.of("keyword") if m.field not in said]
                 continue
             negated = scope == "negated"
-            bool_fields = [m.field for m in t.of("keyword") if FIELDS[m.field].type == "bool"]
+            fields = self.schema.fields
+            bool_fields = [m.field for m in t.of("keyword") if fields[m.field].type == "bool"]
             for key in bool_fields:
                 reading.facts.append(Fact(key, not negated, _phrase(text, terms, i)))
             for m in t.of("false"):
                 reading.facts.append(Fact(m.field, negated, _phrase(text, terms, i)))
             if negated and not bool_fields:
-                zero = [m.field for m in t.of("keyword") if m.field in NUMERIC_FIELDS and m.field not in said
-                        and (FIELDS[m.field].minimum or 0) <= 0]
+                zero = [m.field for m in t.of("keyword") if fields[m.field].numeric and m.field not in said
+                        and (fields[m.field].minimum or 0) <= 0]
                 for key in zero:
                     reading.facts.append(Fact(key, 0, _phrase(text, terms, i)))
                     used_terms.add(i)
@@ -352,7 +352,7 @@ class ClauseReader:
             value = options[key]
             scope = _scope(terms, i)
             if scope == "negated":
-                others = [c for c in FIELDS[key].choices if c != value]
+                others = [c for c in self.schema.fields[key].choices if c != value]
                 if len(others) != 1:
                     continue
                 value = others[0]   # 不是小规模 → 一般纳税人

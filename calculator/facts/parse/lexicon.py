@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from calculator.facts.profile import FIELDS, INDUSTRIES, REGIONS
+from calculator.facts.schema import FactSchema
 
 WORDS_FILE = Path(__file__).with_name("words.yaml")
 
@@ -64,18 +64,19 @@ _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 class Lexicon:
     """All words with their meanings, and a longest-match scanner over them."""
 
-    def __init__(self, words: dict[str, Any]) -> None:
+    def __init__(self, words: dict[str, Any], schema: FactSchema) -> None:
         self.words = words
+        self.schema = schema
         self._table: dict[str, list[Meaning]] = {}
-        for key, spec in FIELDS.items():
+        for key, spec in schema.fields.items():
             for word in (spec.label, *spec.keywords):
                 self._add(word, Meaning("keyword", key))
             for choice in spec.choices:
                 self._add(choice, Meaning("choice", key, choice))
-        for region, aliases in REGIONS.items():
+        for region, aliases in schema.tables.regions.items():
             for word in aliases or ():
                 self._add(word, Meaning("choice", "county", region))
-        for industry, row in INDUSTRIES.items():
+        for industry, row in schema.tables.industries.items():
             for word in row.get("aliases") or ():
                 self._add(word, Meaning("choice", "industry", industry))
         for key, table in words["choice_aliases"].items():
@@ -142,7 +143,14 @@ def normalize_case(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    """The shared lexicon (built once: about a thousand words)."""
+def word_lists() -> dict[str, Any]:
+    """words.yaml: how people hedge, deny, pad and count (the same for every knowledge folder)."""
     with WORDS_FILE.open(encoding="utf-8") as fh:
-        return Lexicon(yaml.safe_load(fh))
+        loaded: dict[str, Any] = yaml.safe_load(fh)
+        return loaded
+
+
+@lru_cache(maxsize=8)
+def lexicon(schema: FactSchema) -> Lexicon:
+    """The lexicon of a schema (built once per schema: about a thousand words)."""
+    return Lexicon(word_lists(), schema)

@@ -14,10 +14,10 @@ from datetime import date
 
 from calculator.core.config import get_settings
 from calculator.facts.parse.facts import ClauseReader, Fact, Reading, fits, to_fact
-from calculator.facts.parse.lexicon import lexicon
+from calculator.facts.parse.lexicon import Lexicon, lexicon
 from calculator.facts.parse.result import ParseResult, finish
 from calculator.facts.parse.text import normalize, split_clauses
-from calculator.facts.profile import FIELDS, SETS
+from calculator.facts.schema import FactSchema
 
 MAX_CHARS = 2000
 CLAUSE_CHARS = 120
@@ -25,18 +25,20 @@ REPORTED_KINDS = {"bare", "scaled", "money", "people", "percent", "month", "kva"
 _PARTICLES = "啊呀吧呢哦嘛哈啦噢~～。.!！?？,，、 "
 
 
-def parse_message(text: str, expected: str | None) -> ParseResult:
+def parse_message(text: str, expected: str | None, schema: FactSchema) -> ParseResult:
     """See calculator.facts.parse.parse_text."""
     head = text[:MAX_CHARS]
     norm = normalize(head)
-    members = _set_members(expected)
+    fields = schema.fields
+    lex = lexicon(schema)
+    members = _set_members(schema, expected)
     result = ParseResult()
-    short = _short_answer(norm, expected, members)
+    short = _short_answer(lex, norm, expected, members)
     if short is not None:
         facts, result.unknown = short
-        return finish(result, facts)
+        return finish(result, facts, schema)
     today = get_settings().today
-    reader = ClauseReader(today, expected)
+    reader = ClauseReader(schema, today, expected)
     readings = [reader.read(clause[i:i + CLAUSE_CHARS])
                 for clause in split_clauses(norm) for i in range(0, len(clause), CLAUSE_CHARS)]
     facts: list[Fact] = []
@@ -44,30 +46,30 @@ def parse_message(text: str, expected: str | None) -> ParseResult:
         facts += reading.facts
         result.unknown += reading.unknown
     result.correction = any(r.correction for r in readings)
-    used = _place_leftovers(readings, facts, expected, today, result.correction)
-    _convert(readings, facts, result)
+    used = _place_leftovers(schema, readings, facts, expected, today, result.correction)
+    _convert(schema, readings, facts, result)
     facts = _resolve_choices(facts)
-    facts += _whole_sets(readings, facts, members)
+    facts += _whole_sets(schema, readings, facts, members)
     if expected and not facts and not result.unknown and any(r.acknowledged for r in readings):
-        if any(lexicon().is_word(w, "unknown") for r in readings for w in _words(r.text)):
-            result.unknown = [expected] if expected in FIELDS else list(members)
+        if any(lex.is_word(t.text, "unknown") for r in readings for t in lex.scan(r.text)):
+            result.unknown = [expected] if expected in fields else list(members)
     _report(readings, used, result)
-    if expected in FIELDS and FIELDS[expected].type == "str" and all(f.field != expected for f in facts):
+    if expected in fields and fields[expected].type == "str" and all(f.field != expected for f in facts):
         answer = unicodedata.normalize("NFKC", head).strip().strip(_PARTICLES)
         if answer:   # the name asked for: the whole answer is the value
             facts.append(Fact(expected, answer, answer))
             result.not_understood.clear()
     if len(text) > MAX_CHARS:
         result.not_understood.append(f"（消息过长：只读取了前{MAX_CHARS}字，其余{len(text) - MAX_CHARS}字未读取）")
-    return finish(result, facts)
+    return finish(result, facts, schema)
 
 
-def _set_members(expected: str | None) -> list[str]:
+def _set_members(schema: FactSchema, expected: str | None) -> list[str]:
     """The bools answered together when `expected` is a set (certifications) or one of its members."""
-    if expected in SETS:
-        return SETS[expected]
-    if expected in FIELDS and FIELDS[expected].set:
-        return SETS[FIELDS[expected].set]
+    if expected in schema.sets:
+        return list(schema.sets[expected])
+    if expected in schema.fields and schema.fields[expected].set:
+        return list(schema.sets[schema.fields[expected].set])
     return []
 
 
@@ -75,11 +77,8 @@ def _squash(text: str) -> str:
     return "".join(ch for ch in text if not ch.isspace()).strip(_PARTICLES)
 
 
-def _words(text: str) -> list[str]:
-    return [t.text for t in lexicon().scan(text)]
-
-
-def _short_answer(norm: str, expected: str | None, members: list[str]) -> tuple[list[Fact], list[str]] | None:
+def _short_answer(lex: Lexicon, norm: str, expected: str | None,
+                  members: list[str]) -> tuple[list[Fact], list[str]] | None:
     """A whole message that is only 是 / 没有 / 不清楚 / 都没有, answering the asked field; None otherwise."""
     if not expected:
         return None
@@ -87,10 +86,10 @@ def _short_answer(norm: str, expected: str | None, members: list[str]) -> tuple[
     for lead in ("嗯", "恩", "哦", "噢"):
         if answer.startswith(lead) and len(answer) > len(lead):
             answer = _squash(answer[len(lead):])
-    lex = lexicon()
+    fields = lex.schema.fields
     if lex.is_word(answer, "unknown"):
-        return [], [expected] if expected in FIELDS else list(members)
-    spec = FIELDS.get(expected)
+        return [], [expected] if expected in fields else list(members)
+    spec = fields.get(expected)
     if members and lex.is_word(answer, "none_of_set"):
         return [Fact(m, False, answer) for m in members], []
     if spec is None:  # the set itself was asked: "没有" empties it
@@ -107,24 +106,25 @@ def _short_answer(norm: str, expected: str | None, members: list[str]) -> tuple[
     return None
 
 
-def _place_leftovers(readings: list[Reading], facts: list[Fact], expected: str | None, today: date,
-                     correction: bool) -> set[int]:
+def _place_leftovers(schema: FactSchema, readings: list[Reading], facts: list[Fact], expected: str | None,
+                     today: date, correction: bool) -> set[int]:
     """Numbers no keyword claimed: a correction's number replaces the fact before it, then the asked
     field takes the first that fits, then the unit's default field (人 → 从业人数). Returns the ids of
     the quantities used."""
-    defaults: dict[str, str] = lexicon().words["default_field_by_unit"]
+    defaults: dict[str, str] = lexicon(schema).words["default_field_by_unit"]
     used: set[int] = set()
-    expected_taken = expected is None or expected not in FIELDS or any(f.field == expected for f in facts)
+    fields = schema.fields
+    expected_taken = expected is None or expected not in fields or any(f.field == expected for f in facts)
     for reading in readings:
         for q in reading.leftovers:
             key = ""
             if correction and facts:
-                key = next((f.field for f in reversed(facts) if f.field in FIELDS and fits(q, f.field)), "")
-            if not key and not expected_taken and expected and fits(q, expected):
+                key = next((f.field for f in reversed(facts) if f.field in fields and fits(schema, q, f.field)), "")
+            if not key and not expected_taken and expected and fits(schema, q, expected):
                 key, expected_taken = expected, True
             if not key and q.kind in defaults:
                 key = defaults[q.kind]
-            fact = to_fact(q, key, today, q.text) if key else None
+            fact = to_fact(schema, q, key, today, q.text) if key else None
             if fact:
                 facts.append(fact)
                 reading.facts.append(fact)
@@ -132,13 +132,13 @@ def _place_leftovers(readings: list[Reading], facts: list[Fact], expected: str |
     return used
 
 
-def _convert(readings: list[Reading], facts: list[Fact], result: ParseResult) -> None:
+def _convert(schema: FactSchema, readings: list[Reading], facts: list[Fact], result: ParseResult) -> None:
     """研发占比3.2% with 营收1200万 in the same message → 研发费用 38.4万元 (approximate)."""
     for reading in readings:
         for p in reading.pending:
             base = next((f.value for f in reversed(facts) if f.field == p.base and isinstance(f.value, (int, float))), None)
             if base is None or (p.how == "share_of" and not base):
-                result.add_fragment(f"{p.quantity.text}（需要{FIELDS[p.base].label}才能换算为{FIELDS[p.field].label}）")
+                result.add_fragment(f"{p.quantity.text}（需要{schema.label(p.base)}才能换算为{schema.label(p.field)}）")
                 continue
             if p.how == "percent_of":
                 value = round(p.quantity.value / 100 * base, 4)
@@ -158,7 +158,7 @@ def _resolve_choices(facts: list[Fact]) -> list[Fact]:
     return [f for f in facts if not f.weight or best.get(f.field) is f]
 
 
-def _whole_sets(readings: list[Reading], facts: list[Fact], members: list[str]) -> list[Fact]:
+def _whole_sets(schema: FactSchema, readings: list[Reading], facts: list[Fact], members: list[str]) -> list[Fact]:
     """A certification answer names the whole set: listed members true, the rest false.
 
     It applies after a set question ("高企和科小") and when the text says the set is empty
@@ -168,7 +168,7 @@ def _whole_sets(readings: list[Reading], facts: list[Fact], members: list[str]) 
     out: list[Fact] = []
     for reading in readings:
         for name in reading.sets_false:
-            out += [Fact(m, False, reading.text) for m in SETS[name] if m not in said | {f.field for f in out}]
+            out += [Fact(m, False, reading.text) for m in schema.sets[name] if m not in said | {f.field for f in out}]
     if members and any(m in said for m in members):
         out += [Fact(m, False, "（未提及）") for m in members if m not in said | {f.field for f in out}]
     return out

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from calculator.facts.parse.lexicon import lexicon
+from calculator.facts.parse.lexicon import word_lists
 from calculator.facts.parse.numerals import BIG_UNITS, SMALL_UNITS, Numeral, parse_numeral
 
 _DIGITS = "0-9〇零一二两三四五六七八九"
@@ -46,13 +46,13 @@ class Quantity:
 
 
 def _unit_table() -> list[tuple[str, str]]:
-    units = lexicon().words["units"]
+    units = word_lists()["units"]
     pairs = [(word, kind) for kind, words in units.items() for word in words]
     return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
 
 
 def _words(name: str) -> list[str]:
-    return sorted(lexicon().words[name], key=len, reverse=True)
+    return sorted(word_lists()[name], key=len, reverse=True)
 
 
 def _startswith_any(text: str, pos: int, words: list[str]) -> str:
@@ -79,6 +79,7 @@ class QuantityFinder:
     """Finds quantities; built once from words.yaml."""
 
     def __init__(self) -> None:
+        vocabulary = word_lists()
         self.units = _unit_table()
         self.unit_words = [w for w, _ in self.units]
         self.code_units = [w for w, k in self.units if k in ("kva", "kw", "money")]
@@ -87,17 +88,17 @@ class QuantityFinder:
         self.approx_suffix = _words("approx_suffix")
         self.bound_prefix = [(w, b) for name, b in (("below_strict_prefix", "lt"), ("below_inclusive_prefix", "le"),
                                                     ("above_strict_prefix", "gt"), ("above_inclusive_prefix", "ge"))
-                             for w in lexicon().words[name]]
+                             for w in vocabulary[name]]
         self.bound_prefix.sort(key=lambda p: len(p[0]), reverse=True)
         self.bound_suffix = [(w, b) for name, b in (("below_inclusive_suffix", "le"), ("above_strict_suffix", "gt"),
                                                     ("above_inclusive_suffix", "ge"))
-                             for w in lexicon().words[name]]
+                             for w in vocabulary[name]]
         self.bound_suffix.sort(key=lambda p: len(p[0]), reverse=True)
         self.connectors = _words("range_connectors")
         self.percent_prefix = _words("percent_prefix")
         self.ordinal_prefix = _words("ordinal_prefix")
         self.minus_prefix = _words("minus_prefix")
-        self.implicit_bounds: dict[str, str] = lexicon().words["implicit_one"]
+        self.implicit_bounds: dict[str, str] = word_lists()["implicit_one"]
         words = "|".join(sorted(map(re.escape, self.implicit_bounds), key=len, reverse=True))
         self.implicit = re.compile(rf"(?P<word>{words})(?P<scale>百万|千万|[百千万亿])(?![0-9〇零一二两三四五六七八九十])")
 

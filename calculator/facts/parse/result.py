@@ -6,7 +6,8 @@ from typing import Any
 
 from calculator.core.errors import UserError
 from calculator.facts.parse.facts import Fact
-from calculator.facts.profile import FIELDS, format_value, validate_profile
+from calculator.facts.profile import validate_profile
+from calculator.facts.schema import FactSchema
 
 FRAGMENT_CHARS = 30   # a reported fragment is cut to this many characters
 MAX_FRAGMENTS = 10
@@ -44,36 +45,37 @@ class ParseResult:
             self.not_understood.append(text)
 
 
-def display(key: str, value: Any, approx: bool, note: str) -> str:
-    label = FIELDS[key].label
-    shown = format_value(key, value)
+def display(schema: FactSchema, key: str, value: Any, approx: bool, note: str) -> str:
+    label = schema.label(key)
+    shown = schema.format_value(key, value)
     if note:
         return f"{label}：{shown}（{note}）"
     return f"{label}：{'约' if approx else ''}{shown}"
 
 
-def check(fact: Fact) -> tuple[Any, str]:
+def check(fact: Fact, schema: FactSchema) -> tuple[Any, str]:
     """(valid value, "") or (None, one Chinese line naming the field and its bounds)."""
     try:
-        profile = validate_profile({fact.field: fact.value})
+        profile = validate_profile({fact.field: fact.value}, schema)
     except UserError as exc:
         return None, exc.zh.removeprefix("画像有误：")
     return getattr(profile, fact.field), ""
 
 
-def finish(result: ParseResult, facts: list[Fact]) -> ParseResult:
+def finish(result: ParseResult, facts: list[Fact], schema: FactSchema) -> ParseResult:
     """Validate each fact (the last one for a field wins) into updates, understood and errors."""
     last: dict[str, Fact] = {}
     for fact in facts:
         last.pop(fact.field, None)
         last[fact.field] = fact
     for fact in last.values():
-        value, error = check(fact)
+        value, error = check(fact, schema)
         if error:
             result.errors.append(error)
             continue
         result.updates[fact.field] = value
-        result.understood.append(Understood(fact.field, FIELDS[fact.field].label, value,
-                                            display(fact.field, value, fact.approx, fact.note), fact.span, fact.approx))
+        result.understood.append(Understood(fact.field, schema.label(fact.field), value,
+                                            display(schema, fact.field, value, fact.approx, fact.note), fact.span,
+                                            fact.approx))
     result.unknown = [k for k in dict.fromkeys(result.unknown) if k not in result.updates]
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from calculator.facts.parse.lexicon import lexicon
+from calculator.facts.parse.lexicon import word_lists
 
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 # A space between two ASCII letters or digits separates two tokens ("2019 85"); elsewhere it is a typo.
@@ -22,7 +22,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = "".join("\n" if ch in "\r\n" else (" " if unicodedata.category(ch) in _CONTROL else ch) for ch in text)
     text = _SPACE.sub(_space, text)
-    scales = lexicon().words["letter_scales"]
+    scales = word_lists()["letter_scales"]
     return _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
 
 
@@ -42,7 +42,7 @@ def _is_thousands_comma(text: str, i: int) -> bool:
 
 def split_clauses(text: str) -> list[str]:
     """Clauses split on punctuation, non-thousands commas and the clause-break words of words.yaml."""
-    breaks = sorted(lexicon().words["clause_breaks"], key=len, reverse=True)
+    breaks = sorted(word_lists()["clause_breaks"], key=len, reverse=True)
     clauses: list[str] = []
     start = 0
     i = 0

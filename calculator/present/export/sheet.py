@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from calculator.corpus.citation import SUMMARY_NOTE
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
-from calculator.facts.profile import ALL_FACTS, FIELDS, SETS, format_number, format_value
+from calculator.facts.schema import FactSchema, default_schema, format_number
 
 HEADING = "许昌惠企政策计算器 · 政策匹配结果单"
 DISCLAIMER = "本结果依据政策规则自动计算，仅供参考，最终以主管部门审核为准"
@@ -213,11 +213,11 @@ def _validity(result: Mapping[str, Any]) -> str:
     return f"{start} 起" if start else ""
 
 
-def _missing(result: Mapping[str, Any]) -> tuple[str, ...]:
+def _missing(result: Mapping[str, Any], schema: FactSchema) -> tuple[str, ...]:
     labels = _strings(result.get("missing_labels"))
     if labels:
         return labels
-    return tuple(ALL_FACTS[k].label if k in ALL_FACTS else k for k in _strings(result.get("missing")))
+    return tuple(schema.labels(_strings(result.get("missing"))))
 
 
 def _failed(result: Mapping[str, Any]) -> tuple[str, ...]:
@@ -231,7 +231,7 @@ def _failed(result: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(o for o in out if o)
 
 
-def item_from(raw: Any) -> Item:
+def item_from(raw: Any, schema: FactSchema) -> Item:
     """One entry of `results`; the office named in apply.where, when given, is more useful than the department."""
     r = _mapping(raw)
     apply = _mapping(r.get("apply"))
@@ -249,7 +249,7 @@ def item_from(raw: Any) -> Item:
         deadline=clean(apply.get("deadline")),
         validity=_validity(r),
         caveat=clean(r.get("caveat")),
-        missing=_missing(r),
+        missing=_missing(r, schema),
         failed=_failed(r),
         near_miss=clean(r.get("near_miss")),
         assumptions=_strings(r.get("assumptions")),
@@ -257,42 +257,44 @@ def item_from(raw: Any) -> Item:
     )
 
 
-def _profile_facts(profile: Mapping[str, Any]) -> tuple[Fact, ...]:
+def _profile_facts(profile: Mapping[str, Any], schema: FactSchema) -> tuple[Fact, ...]:
     """Known profile facts in the form's order with units; a set of bools (资质) becomes one line."""
-    members = {m: name for name, ms in SETS.items() for m in ms}
+    fields, sets = schema.fields, schema.sets
+    members = {m: name for name, ms in sets.items() for m in ms}
     facts: list[Fact] = []
     shown_sets: set[str] = set()
-    for key in list(FIELDS) + [k for k in profile if k not in FIELDS]:
+    for key in list(fields) + [k for k in profile if k not in fields]:
         if key in members:
             name = members[key]
-            if name not in shown_sets and any(profile.get(m) is not None for m in SETS[name]):
+            if name not in shown_sets and any(profile.get(m) is not None for m in sets[name]):
                 shown_sets.add(name)
-                facts.append(_set_fact(name, profile))
+                facts.append(_set_fact(name, profile, schema))
             continue
         value = profile.get(key)
         if value is None or value == "":
             continue
-        label = FIELDS[key].label if key in FIELDS else clean(key, 40)
-        facts.append(Fact(label, clean(format_value(key, value), PROFILE_CLIP)))
+        label = fields[key].label if key in fields else clean(key, 40)
+        facts.append(Fact(label, clean(schema.format_value(key, value), PROFILE_CLIP)))
     return tuple(facts)
 
 
-def _set_fact(name: str, profile: Mapping[str, Any]) -> Fact:
-    held = [FIELDS[m].label for m in SETS[name] if profile.get(m) is True]
-    unknown = [m for m in SETS[name] if profile.get(m) is None]
+def _set_fact(name: str, profile: Mapping[str, Any], schema: FactSchema) -> Fact:
+    members = schema.sets[name]
+    held = [schema.label(m) for m in members if profile.get(m) is True]
+    unknown = [m for m in members if profile.get(m) is None]
     value = "、".join(held) if held else "无"
     if unknown:
         value += "（其余未填）"
     return Fact(SET_LABEL.get(name, name), value)
 
 
-def _derived_facts(derived: Any) -> tuple[Fact, ...]:
+def _derived_facts(derived: Any, schema: FactSchema) -> tuple[Fact, ...]:
     """Derived facts (企业规模, and named definitions such as 小型微利企业) with their working and clause."""
     facts = []
     for key, raw in _mapping(derived).items():
         d = _mapping(raw)
-        label = clean(d.get("label")) or (ALL_FACTS[key].label if key in ALL_FACTS else clean(key))
-        value = clean(d.get("display")) or format_value(key, d.get("value"))
+        label = clean(d.get("label")) or clean(schema.label(key))
+        value = clean(d.get("display")) or schema.format_value(key, d.get("value"))
         cite = cite_from(d.get("citation"))
         facts.append(Fact(label, clean(value, PROFILE_CLIP), _working(d), cite))
     return tuple(facts)
@@ -313,18 +315,20 @@ def reference_number(report: Mapping[str, Any], today: str) -> str:
     return f"XC{today.replace('-', '')}-{digest[:6].upper()}"
 
 
-def build_sheet(report: Any) -> Sheet:
-    """Read a match report (the `match --json` dict) into the sheet every format prints."""
+def build_sheet(report: Any, schema: FactSchema | None = None) -> Sheet:
+    """Read a match report (the `match --json` dict) into the sheet every format prints; `schema` gives
+    the labels of the facts (default: the configured knowledge folder's)."""
+    schema = schema or default_schema()
     if not isinstance(report, Mapping) or not isinstance(report.get("results", []), list):
         raise UserError("导出失败：匹配结果格式不正确（应为含 results 列表的 JSON 对象）",
                         "export failed: the report must be a JSON object with a results list")
-    items = [item_from(r) for r in report.get("results") or ()]
+    items = [item_from(r, schema) for r in report.get("results") or ()]
     today = clean(report.get("today"), 10) or get_settings().today.isoformat()
     return Sheet(
         today=today,
         reference=reference_number(report, today),
-        profile=_profile_facts(_mapping(report.get("profile"))),
-        derived=_derived_facts(report.get("derived")),
+        profile=_profile_facts(_mapping(report.get("profile")), schema),
+        derived=_derived_facts(report.get("derived"), schema),
         eligible=tuple(i for i in items if i.status == "eligible"),
         need_info=tuple(i for i in items if i.status == "need_info"),
         not_eligible=tuple(i for i in items if i.status not in {"eligible", "need_info"}),

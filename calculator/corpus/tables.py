@@ -1,0 +1,62 @@
+"""Reference tables of the knowledge folder: industries (GB/T 4754), regions (许昌's counties) and 划型标准.
+
+They are data in `<KNOWLEDGE_DIR>/data/` and are loaded per folder, so a second knowledge folder in the
+same process has its own tables. The fact schema builds choices and derived facts from them; search reads
+their aliases to judge which place or industry a question names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from calculator.core.config import get_settings
+
+TABLE_FILES = {"industries": "industries.yaml", "regions": "regions.yaml", "size_standards": "sme_size_standards.yaml"}
+OUTSIDE_XUCHANG = "许昌市外"  # the regions.yaml entry for anywhere outside the city
+
+
+def read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceTables:
+    """The three tables as loaded from one data folder."""
+
+    folder: Path
+    industries: dict[str, dict[str, Any]]
+    regions: dict[str, list[str]]
+    size_standards: dict[str, Any]
+
+    def file(self, table: str) -> Path:
+        return self.folder / TABLE_FILES[table]
+
+
+def tables_dir() -> Path:
+    """`<KNOWLEDGE_DIR>/data`: where the profile fields and reference tables live."""
+    return get_settings().knowledge_dir / "data"
+
+
+def _mtimes(folder: Path, names: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple((folder / name).stat().st_mtime_ns if (folder / name).exists() else 0 for name in names)
+
+
+def load_tables(folder: Path | None = None) -> ReferenceTables:
+    """The tables of `folder` (default: the settings' data folder); cached until a file changes."""
+    folder = (folder or tables_dir()).resolve()
+    return _load(folder, _mtimes(folder, tuple(TABLE_FILES.values())))
+
+
+@lru_cache(maxsize=8)
+def _load(folder: Path, _stamp: tuple[int, ...]) -> ReferenceTables:
+    return ReferenceTables(
+        folder=folder,
+        industries=read_yaml(folder / TABLE_FILES["industries"])["industries"],
+        regions=read_yaml(folder / TABLE_FILES["regions"])["regions"],
+        size_standards=read_yaml(folder / TABLE_FILES["size_standards"]),
+    )

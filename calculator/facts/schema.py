@@ -1,0 +1,174 @@
+"""The fact schema: every fact an enterprise can state or the engine derives, as declared in data.
+
+`<KNOWLEDGE_DIR>/data/profile_fields.yaml` declares the fields (label, type, unit, bounds, question,
+parser keywords), the derived facts and the sets; the reference tables supply choices. A `FactSchema`
+is loaded per knowledge folder and handed to whatever needs it (the profile model, the condition
+parser, the catalog, the text parser, the interview), so a second knowledge folder in one process
+gives its own answers and nothing reads the repository's folder behind the settings' back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from calculator.corpus.tables import ReferenceTables, load_tables, read_yaml, tables_dir
+
+NUMERIC = frozenset({"int", "number"})
+FIELDS_FILE = "profile_fields.yaml"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One profile fact as declared in profile_fields.yaml."""
+
+    key: str
+    label: str
+    type: str
+    group: str = ""
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    earliest: date | None = None    # bounds of a date field (min/max in the YAML), e.g. 成立日期 ≥ 1949-10-01
+    latest: date | None = None
+    choices: tuple[str, ...] = ()
+    question: str = ""
+    quick: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    validator: str = ""
+    sensitive: bool = False
+    derived: bool = False
+    inputs: tuple[str, ...] = ()
+    set: str = ""
+
+    @property
+    def quick_replies(self) -> tuple[str, ...]:
+        """Buttons the chat offers for this question."""
+        if self.quick:
+            return self.quick
+        if self.type == "bool":
+            return ("是", "否", "不清楚")
+        return self.choices
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in NUMERIC
+
+
+def _choices(raw: dict[str, Any], tables: ReferenceTables) -> tuple[str, ...]:
+    source = raw.get("choices_from")
+    if source:
+        by_file = {tables.file(name).name: getattr(tables, name) for name in ("industries", "regions")}
+        if source not in by_file:
+            raise ValueError(f"{FIELDS_FILE}: choices_from {source!r} is not a reference table")
+        return tuple(by_file[source])
+    return tuple(raw.get("choices", ()))
+
+
+def _spec(key: str, raw: dict[str, Any], derived: bool, tables: ReferenceTables) -> FieldSpec:
+    kind = raw.get("type")
+    return FieldSpec(
+        key=key,
+        label=raw["label"],
+        type=raw["type"],
+        group=raw.get("group", ""),
+        unit=raw.get("unit", ""),
+        minimum=raw.get("min") if kind in NUMERIC else None,
+        maximum=raw.get("max") if kind in NUMERIC else None,
+        max_length=raw.get("max_length"),
+        earliest=date.fromisoformat(str(raw["min"])) if kind == "date" and raw.get("min") else None,
+        latest=date.fromisoformat(str(raw["max"])) if kind == "date" and raw.get("max") else None,
+        choices=_choices(raw, tables),
+        question=raw.get("question", ""),
+        quick=tuple(raw.get("quick", ())),
+        keywords=tuple(raw.get("keywords", ())),
+        validator=raw.get("validator", ""),
+        sensitive=bool(raw.get("sensitive", False)),
+        derived=derived,
+        inputs=tuple(raw.get("from", ())),
+        set=raw.get("set", ""),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class FactSchema:
+    """Fields, derived facts, sets, form groups and reference tables of one knowledge folder."""
+
+    folder: Path
+    fields: dict[str, FieldSpec]
+    derived: dict[str, FieldSpec]
+    groups: tuple[str, ...]
+    tables: ReferenceTables
+    sets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"FactSchema({self.folder}, {len(self.fields)} fields, {len(self.derived)} derived)"
+
+    @cached_property
+    def all_facts(self) -> dict[str, FieldSpec]:
+        """Raw and derived facts by key: what a condition or a formula may name."""
+        return {**self.fields, **self.derived}
+
+    @cached_property
+    def by_label(self) -> dict[str, str]:
+        """Field key by its Chinese label (profiles may be written with labels)."""
+        return {spec.label: key for key, spec in self.fields.items()}
+
+    def label(self, key: str) -> str:
+        """A fact's Chinese label (the key itself for a name the schema does not know)."""
+        spec = self.all_facts.get(key)
+        return spec.label if spec else key
+
+    def labels(self, keys: tuple[str, ...] | list[str]) -> list[str]:
+        return [self.label(k) for k in keys]
+
+    def format_value(self, key: str, value: Any) -> str:
+        """A fact's value in words with its unit: '85人', '1,500万元', '3.2%', '是'."""
+        if value is None:
+            return "未知"
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, (int, float)):
+            spec = self.all_facts.get(key)
+            return f"{format_number(value)}{spec.unit if spec else ''}"
+        if isinstance(value, date):
+            return value.isoformat()
+        return str(value)
+
+
+def format_number(value: float | int | None) -> str:
+    """1500 → '1,500', 7.5 → '7.5', None → '?'."""
+    if value is None:
+        return "?"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def load_schema(folder: Path | None = None) -> FactSchema:
+    """The schema of a data folder (default `<KNOWLEDGE_DIR>/data`); cached until one of its files changes."""
+    folder = (folder or tables_dir()).resolve()
+    stamp = tuple(p.stat().st_mtime_ns for p in sorted(folder.glob("*.yaml")))
+    return _load(folder, stamp)
+
+
+@lru_cache(maxsize=8)
+def _load(folder: Path, _stamp: tuple[int, ...]) -> FactSchema:
+    raw = read_yaml(folder / FIELDS_FILE)
+    tables = load_tables(folder)
+    fields = {k: _spec(k, v, False, tables) for k, v in raw["fields"].items()}
+    derived = {k: _spec(k, v, True, tables) for k, v in raw.get("derived", {}).items()}
+    sets: dict[str, list[str]] = {}
+    for key, spec in fields.items():
+        if spec.set:
+            sets.setdefault(spec.set, []).append(key)
+    return FactSchema(folder, fields, derived, tuple(raw.get("groups", ())), tables,
+                      {name: tuple(members) for name, members in sets.items()})
+
+
+def default_schema() -> FactSchema:
+    """The schema of the configured knowledge folder (KNOWLEDGE_DIR)."""
+    return load_schema()
