@@ -44,9 +44,9 @@ def warm_up() -> None:
 
     Runs in a background thread: it must never raise (a failure is logged and the first turn pays).
     """
+    from calculator.core.errors import UserError
     from calculator.dialogue import chat
     from calculator.policy.catalog import load_catalog
-    from calculator.core.errors import UserError
 
     started = time.perf_counter()
     try:
@@ -54,7 +54,7 @@ def warm_up() -> None:
         chat.warm_up()
     except UserError as exc:
         log.warning("warm-up incomplete: %s", exc.en)
-    except Exception as exc:  # noqa: BLE001 - the app serves anyway; the first turn loads what it needs
+    except Exception as exc:
         log.error("warm-up failed: %s", type(exc).__name__)
     log.info("warmed up in %.1f s", time.perf_counter() - started)
 

@@ -51,8 +51,8 @@ def main(argv: list[str]) -> None:
     for name in ("OPENAI_BASE_URL", "LLM_MODEL"):   # the deterministic path is what is measured
         os.environ.pop(name, None)
 
-    from calculator.dialogue import chat
     from calculator.core.errors import UserError
+    from calculator.dialogue import chat
     from calculator.search.index import open_index
 
     try:

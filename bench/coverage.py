@@ -8,9 +8,9 @@ Printed, not asserted.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
@@ -26,10 +26,10 @@ def _seconds(run: Callable[[], object]) -> float:
 
 def main(argv: list[str]) -> None:
     from bench.match import synthetic_items
-    from calculator.officials import coverage
-    from calculator.policy.catalog import catalog_from_data, load_catalog
     from calculator.core.config import get_settings
     from calculator.corpus.documents import load_corpus
+    from calculator.officials import coverage
+    from calculator.policy.catalog import catalog_from_data, load_catalog
 
     real = load_catalog()
     first = _seconds(lambda: coverage.coverage_report(real, TODAY))

@@ -12,8 +12,9 @@ import os
 import random
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -85,11 +86,11 @@ def _row(label: str, timings: tuple[list[float], list[float]]) -> str:
 
 
 def main(argv: list[str]) -> None:
-    from calculator.policy.catalog import catalog_from_data, load_catalog
     from calculator.core.config import get_settings
     from calculator.corpus.documents import load_corpus
-    from calculator.policy.match import match_profile
     from calculator.facts.profile import validate_profile
+    from calculator.policy.catalog import catalog_from_data, load_catalog
+    from calculator.policy.match import match_profile
 
     print(_pin_to_one_core())
     settings = get_settings()

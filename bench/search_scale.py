@@ -26,8 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from bench._common import (bench_index, bench_settings, chroma_server, environment_kept, machine, percentiles,
-                           question_sets, table, use_index)
+from bench._common import (
+    bench_index,
+    bench_settings,
+    chroma_server,
+    environment_kept,
+    machine,
+    percentiles,
+    question_sets,
+    table,
+    use_index,
+)
 from calculator.core.config import Settings
 
 NOISE = 0.01        # per dimension: a copy's vector keeps cosine ≈ 0.98 with its original

@@ -11,6 +11,7 @@ import importlib
 import logging
 import os
 import sys
+from typing import NoReturn
 
 from calculator.core.errors import UserError
 
@@ -30,7 +31,7 @@ COMMANDS: dict[str, str] = {
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would print usage + exit 2; keep it one line
+    def error(self, message: str) -> NoReturn:  # argparse would print usage + exit 2; keep it one line
         print(f"参数错误 / bad arguments: {message}", file=sys.stderr)
         raise SystemExit(2)
 

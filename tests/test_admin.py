@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from calculator import admin
 import calculator.policy.catalog as catalog_module
-from calculator.policy.catalog import CatalogError, load_catalog
+from calculator import admin
 from calculator.core.config import Settings
 from calculator.core.errors import UserError
+from calculator.policy.catalog import CatalogError, load_catalog
 
 MD = "# 许昌市测试惠企政策\n\n第一条 对注册在许昌的测试企业给予一次性奖补五万元。\n".encode()
 

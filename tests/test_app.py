@@ -10,10 +10,10 @@ import pytest
 from pypdf import PdfReader
 
 from calculator.facts.schema import default_schema
-
-FIELDS, SETS = default_schema().fields, default_schema().sets
 from calculator.ui import forms, staff
 from calculator.ui.common import GENERIC_ERROR, citation_context, friendly
+
+FIELDS, SETS = default_schema().fields, default_schema().sets
 
 SKIP = gr.skip()
 
@@ -284,7 +284,7 @@ def test_admin_page_needs_login_and_is_disabled_without_credentials(monkeypatch:
 # ---------------------------------------------------------------- the page itself
 
 def test_build_app_has_the_tabs_unlaunched() -> None:
-    from calculator.ui.layout import build_app
+    from calculator.ui.server import build_app
 
     demo = build_app()
     config = demo.get_config_file()

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from apprunner import CLEARED, ROOT
 
 pytestmark = pytest.mark.slow

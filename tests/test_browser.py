@@ -11,11 +11,10 @@ refreshes the README's small copies in docs/screenshots/.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from apprunner import running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

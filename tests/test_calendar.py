@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from calculator.policy.catalog import Catalog, load_catalog
 from calculator.core.errors import UserError
 from calculator.officials.calendar import EXPIRED, EXPIRING, IN_FORCE, NOT_YET, document_reasons, policy_calendar
+from calculator.policy.catalog import Catalog, load_catalog
 
 TODAY = date(2026, 11, 23)
 

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from calculator.policy import catalog as catalog_module
-from calculator.policy.catalog import CURRENT, EXPIRED, NOT_YET, Catalog, CatalogError, load_catalog
+from calculator.core.vocabulary import CURRENT, EXPIRED, NOT_YET
 from calculator.corpus.citation import SUMMARY_NOTE
 from calculator.corpus.documents import load_corpus
-from calculator.policy.formula import Formula, FormulaError
 from calculator.facts.schema import load_schema
+from calculator.policy import catalog as catalog_module
+from calculator.policy.catalog import Catalog, CatalogError, load_catalog
+from calculator.policy.formula import Formula, FormulaError
 
 SIZE_STANDARDS = load_schema().tables.size_standards
 

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from apprunner import chroma_server as running_chroma
 
 pytestmark = pytest.mark.slow

@@ -1,10 +1,9 @@
 """Coverage gaps: segments generated from the profile data, judged by the engine, reported and drawn."""
 from __future__ import annotations
 
-import dataclasses
-
 import copy
 import csv
+import dataclasses
 import io
 import itertools
 import json
@@ -17,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from calculator.officials import coverage
-from calculator.policy.catalog import Catalog, catalog_from_data, load_catalog
-from calculator.officials.coverage import NO_CERT, Segment, coverage_report, dimension_values, segment_facts, segments
 from calculator.facts.schema import default_schema
+from calculator.officials import coverage
+from calculator.officials.coverage import NO_CERT, Segment, coverage_report, dimension_values, segment_facts, segments
+from calculator.policy.catalog import Catalog, catalog_from_data, load_catalog
 
 FIELDS, SETS = default_schema().fields, default_schema().sets
 REGIONS, SIZE_STANDARDS = default_schema().tables.regions, default_schema().tables.size_standards

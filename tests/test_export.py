@@ -22,8 +22,8 @@ import pytest
 from pypdf import PdfReader
 
 from calculator.__main__ import main
-from calculator.corpus.citation import SUMMARY_NOTE
 from calculator.core.errors import UserError
+from calculator.corpus.citation import SUMMARY_NOTE
 from calculator.present.export import export_report, file_name, render
 from calculator.present.export.fonts import MISSING_GLYPH, pdf_fonts
 from calculator.present.export.pdf import render_pdf

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-
 from apprunner import ChromaServer, chroma_server, running_app
 
 pytestmark = pytest.mark.slow

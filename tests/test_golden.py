@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE
 from calculator.policy.catalog import Catalog, load_catalog
-from calculator.policy.match import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, match_profile
+from calculator.policy.match import match_profile
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 CASE_KEYS = {"name", "today", "profile", "status", "amount", "missing"}

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apprunner import ROOT, App, running_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apprunner import ROOT, App, running_app
 from calculator.core.errors import UserError
 from calculator.facts.profile import validate_profile
 from calculator.facts.schema import NUMERIC, default_schema
@@ -242,11 +242,12 @@ def test_instructions_inside_documents_change_no_verdict_and_leak_no_prompt(
     """The poisoned passages are retrieved (so they reach the LLM), yet verdicts equal the rules engine's, the
     LLM's obedient reply (the stub echoes its system prompt and says everyone qualifies, or adds [7] with a
     made-up 文号) is rejected or trimmed, and the citations are exactly the deterministic ones."""
+    from llm_stub import FABRICATED_NUMBER, LLMStub
+
     from calculator.dialogue.chat import ChatState, respond
     from calculator.dialogue.llm import EXTRACT_PROMPT, PHRASE_PROMPT
     from calculator.policy.match import match_profile
     from calculator.search.retrieve import search
-    from llm_stub import FABRICATED_NUMBER, LLMStub
 
     monkeypatch.setenv("DATA_DIR", str(poisoned_index))
     rules = {r["policy_id"]: r["status"] for r in match_profile(PROFILE).to_json()["results"]}
@@ -375,7 +376,7 @@ def test_no_bad_invocation_prints_a_traceback(cli_env: Path) -> None:
                 code = main(list(argv))
             except SystemExit as exc:   # argparse's errors leave through SystemExit(2)
                 code = exc.code
-            except BaseException as exc:  # noqa: BLE001 - this is the failure being looked for
+            except BaseException as exc:
                 code = f"raised {type(exc).__name__}: {exc}"
         lines = [line for line in err.getvalue().splitlines() if line.strip()]
         if code in (0, None) or not isinstance(code, int) or len(lines) != 1 or " / " not in lines[0] \
@@ -406,7 +407,7 @@ ADMIN = ("kb-admin", "a-long-test-password-许昌")
 
 
 def _valid_credit_code(stem: str = CREDIT_STEM) -> str:
-    from calculator.facts.profile import credit_code_ok
+    from calculator.facts.codes import credit_code_ok
 
     return next(stem + c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if credit_code_ok(stem + c))
 

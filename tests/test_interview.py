@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from calculator.dialogue.interview import Question, next_question, question_for, raw_inputs
-from calculator.policy.match import match_profile
 from calculator.facts.schema import default_schema
+from calculator.policy.match import match_profile
 
 FIELDS, SETS = default_schema().fields, default_schema().sets
 

@@ -7,11 +7,11 @@ import logging
 import time
 
 import pytest
+from llm_stub import FABRICATED_NUMBER, INJECTION, LLMStub
 
 from calculator.dialogue.answer import Answer
 from calculator.dialogue.chat import ChatState, respond
 from calculator.dialogue.llm import EXTRACT_PROMPT, PHRASE_PROMPT, llm_enabled, rephrase
-from llm_stub import FABRICATED_NUMBER, INJECTION, LLMStub
 
 TIMEOUT_S = 1.0
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from apprunner import ROOT, running_app, wait_for_log
 
 pytestmark = pytest.mark.slow
@@ -64,7 +63,7 @@ class Session:
     @property
     def credit_code(self) -> str:
         """A valid 统一社会信用代码 of its own (the check character computed by the profile's validator)."""
-        from calculator.facts.profile import credit_code_ok
+        from calculator.facts.codes import credit_code_ok
 
         stem = f"914110{self.number:02d}MA44XK7J0"
         return next(stem + c for c in CREDIT_ALPHABET if credit_code_ok(stem + c))
@@ -112,7 +111,7 @@ def _run_session(url: str, session: Session, start: threading.Barrier) -> None:
         try:
             job = client.submit(message, api_name="/send")
             history, _box, _results, table, _answer, _notice, _multi = job.result(timeout=PREDICT_TIMEOUT_S)
-        except Exception as exc:  # noqa: BLE001 - every failure is counted and reported, not raised in a thread
+        except Exception as exc:
             session.errors.append(f"{message}: {type(exc).__name__}: {exc}")
             return
         session.latencies.append(time.perf_counter() - began)
@@ -174,7 +173,6 @@ def test_llm_waits_do_not_queue_every_session(built_index: Path, tmp_path: Path)
     side, not one after another (Gradio runs one event at a time unless told otherwise; see CHAT_CONCURRENCY).
     8 sessions ask at once and the stub takes 1 s per answer: one at a time the last would wait ≥ 8 s."""
     from gradio_client import Client
-
     from llm_stub import LLMStub
 
     with LLMStub(mode="timeout", delay=LLM_DELAY_S) as stub, running_app(

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from calculator.policy.catalog import Catalog, load_catalog
-from calculator.corpus.citation import SUMMARY_NOTE
 from calculator.core.errors import UserError
-from calculator.policy.match import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, MatchReport, match_profile
+from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE
+from calculator.corpus.citation import SUMMARY_NOTE
+from calculator.policy.catalog import Catalog, load_catalog
+from calculator.policy.match import MatchReport, match_profile
 
 TODAY = date(2026, 11, 23)
 SMALL_FACTORY = {"entity_type": "企业", "industry": "制造业", "county": "建安区", "employees": 85, "revenue": 3000,

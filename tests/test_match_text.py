@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from calculator.policy.match import match_profile
 from calculator.facts.parse import parse_text
+from calculator.policy.match import match_profile
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "match_text_cases.yaml").read_text(encoding="utf-8"))
 TODAY = date(2026, 11, 23)

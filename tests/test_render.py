@@ -8,8 +8,18 @@ import pytest
 
 from calculator.policy.match import match_profile
 from calculator.present.html import (
-    NO_INDEX_NOTICE, answer_html, citation_html, conditions_html,
-    context_html, documents_rows, failing_condition, hits_html, notice_html, notices_html, result_html, results_html,
+    NO_INDEX_NOTICE,
+    answer_html,
+    citation_html,
+    conditions_html,
+    context_html,
+    documents_rows,
+    failing_condition,
+    hits_html,
+    notice_html,
+    notices_html,
+    result_html,
+    results_html,
 )
 
 SMALL_FACTORY = {"county": "魏都区", "entity_type": "企业", "industry": "制造业", "employees": 50, "revenue": 2000,

@@ -74,7 +74,7 @@ def test_bad_queries(index_env: Path, tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_langchain_interfaces(index_env: Path) -> None:
     from calculator.search.embedding import LangChainEmbeddings
-    from calculator.search.retrieve import PolicyRetriever
+    from calculator.search.langchain_retriever import PolicyRetriever
 
     documents = PolicyRetriever(k=2).invoke("稳岗返还的返还标准")
     assert len(documents) == 2 and documents[0].metadata["doc_id"] and documents[0].metadata["locator"]

@@ -7,8 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calculator.policy.rules import (MET, NOT_MET, UNKNOWN, ConditionError, DefinitionTable, near_miss, outcome_of,
-                              parse_condition)
+from calculator.policy.rules import (
+    MET,
+    NOT_MET,
+    UNKNOWN,
+    ConditionError,
+    DefinitionTable,
+    near_miss,
+    outcome_of,
+    parse_condition,
+)
 
 CITE = {"doc": "d", "locator": "第一条", "quote": "q"}
 NO_DEFINITIONS = DefinitionTable({})

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from calculator.core.errors import UserError
 from calculator.officials import subscriptions
 from calculator.policy.catalog import load_catalog
-from calculator.core.errors import UserError
 from calculator.policy.match import match_profile
 
 TODAY = date(2026, 11, 23)

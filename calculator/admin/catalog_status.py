@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from calculator.policy.catalog import Catalog, CatalogError, load_catalog
 from calculator.core.config import get_settings
+from calculator.policy.catalog import Catalog, CatalogError, load_catalog
 
 
 def catalog_report(today: date | None = None) -> dict[str, Any]:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calculator.core.config import Settings, get_settings
 from calculator.core.errors import UserError
+
+if TYPE_CHECKING:
+    from calculator.search.index import IngestReport
 
 IDLE, RUNNING, DONE, FAILED = "idle", "running", "done", "failed"
 STATE_LABEL = {IDLE: "空闲", RUNNING: "正在导入", DONE: "已完成", FAILED: "失败"}
@@ -55,7 +58,7 @@ _job = _Job()
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _update(**changes: Any) -> None:
@@ -63,7 +66,7 @@ def _update(**changes: Any) -> None:
         _job.status = replace(_job.status, **changes)
 
 
-def _report_json(report: Any) -> dict[str, Any]:
+def _report_json(report: IngestReport) -> dict[str, Any]:
     return {"documents": report.documents, "passages": report.passages, "embedded": report.embedded,
             "reused": report.reused, "seconds": round(report.seconds, 2), "generation": report.generation,
             "up_to_date": report.up_to_date, "changed": report.changed, "removed": report.removed,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calculator.core.config import get_settings
-from calculator.corpus.documents import SKIPPED_NAMES, corpus_files, decode_text
 from calculator.core.errors import UserError
+from calculator.corpus.documents import SKIPPED_NAMES, corpus_files, decode_text
 
 ALLOWED = {".txt": "text", ".md": "text", ".html": "text", ".pdf": "pdf", ".docx": "docx"}
 # .docx (zip) limits: real Word files are a few dozen entries and compress text ~5-20×.

@@ -23,14 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _profile(path: Path | None) -> Any:
     """The --profile file, read with the same limits and messages as `match --profile`."""
-    from calculator.commands.match import read_profile
+    from calculator.commands.common import read_profile
 
     return None if path is None else read_profile(str(path))
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.dialogue.answer import ask
     from calculator.corpus.citation import SUMMARY_NOTE
+    from calculator.dialogue.answer import ask
 
     if not (args.question or "").strip():
         raise UserError("问题不能为空", "the question is empty")

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from calculator.commands.coverage import write_output
-from calculator.commands.match import parse_today
+from calculator.commands.common import parse_today, write_output
+
+if TYPE_CHECKING:
+    from calculator.officials.calendar import CalendarItem, PolicyCalendar
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,12 +39,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _window(item: Any) -> str:
+def _window(item: CalendarItem) -> str:
     start = item.valid_from.isoformat() if item.valid_from else "—"
     return f"{start} ~ {item.valid_until.isoformat() if item.valid_until else '长期'}"
 
 
-def _render(calendar: Any) -> str:
+def _render(calendar: PolicyCalendar) -> str:
     from calculator.officials.calendar import DOUBT_LABEL, EXPIRED, EXPIRING, IN_FORCE, NOT_YET, STATE_LABEL
 
     c = calendar.counts()
@@ -60,7 +62,7 @@ def _render(calendar: Any) -> str:
                 when = f"，还剩 {item.days_left} 天"
             elif state == NOT_YET:
                 when = f"，{item.days_to_start} 天后生效"
-            elif state == EXPIRED:
+            elif state == EXPIRED and item.days_left is not None:
                 when = f"，已过期 {-item.days_left} 天"
             doubt = f"  [{'、'.join(DOUBT_LABEL.get(d, d) for d in item.doubt)}]" if item.doubt else ""
             lines.append(f"  {item.policy_id}  {item.title}（{_window(item)}{when}）{doubt}")

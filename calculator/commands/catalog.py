@@ -10,9 +10,8 @@ import json
 import sys
 from typing import Any
 
-from calculator.commands.match import parse_today
-
-_STATUS = {"current": "有效", "expired": "已到期", "not_yet": "未生效"}
+from calculator.commands.common import parse_today
+from calculator.core.vocabulary import VALIDITY_LABEL
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.policy.catalog import CatalogError, load_catalog
     from calculator.core.config import get_settings
+    from calculator.policy.catalog import CatalogError, load_catalog
 
     today = parse_today(args.today) or get_settings().today
     try:
@@ -51,14 +50,14 @@ def _render(report: dict[str, Any]) -> str:
         f"政策目录校验通过：{report['count']} 项（按 {report['today']}）",
         f"层级：{_counts(report['by_level'], {'national': '国家', 'henan': '河南省', 'xuchang': '许昌市'})}",
         f"方式：{_counts(report['by_mode'])}",
-        f"有效期：{_counts(report['by_status'], _STATUS)}",
+        f"有效期：{_counts(report['by_status'], VALIDITY_LABEL)}",
         f"引文：{report['quotes_verified']} 条逐字核对通过，涉及 {len(report['documents_cited'])} 份文档",
         f"命名条件：{'、'.join(report['definitions']) or '无'}",
         "",
     ]
     for item in report["items"]:
         window = f"{item['valid_from'] or '—'} ~ {item['valid_until'] or '长期'}"
-        lines.append(f"[{_STATUS[item['status']]}] {item['policy_id']}  {item['title']}（{item['mode']}，{window}）")
+        lines.append(f"[{VALIDITY_LABEL[item['status']]}] {item['policy_id']}  {item['title']}（{item['mode']}，{window}）")
         for caveat in item["caveats"]:
             lines.append(f"    提示：{caveat}")
     return "\n".join(lines)

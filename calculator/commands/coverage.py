@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from calculator.commands.match import parse_today
-from calculator.core.errors import UserError
+from calculator.commands.common import parse_today, write_output
+
+if TYPE_CHECKING:
+    from calculator.officials.coverage import CoverageReport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,17 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", type=Path, metavar="FILE", help="写出缺口表 CSV / write the gap table")
     parser.add_argument("--png", type=Path, metavar="FILE", help="写出热力图 PNG / write the heatmap")
     parser.add_argument("--today", help="按此日期判断有效期 YYYY-MM-DD / date for validity")
-
-
-def write_output(path: Path, data: bytes) -> None:
-    """Write a file the user asked for; a bad path is one bilingual line, not a traceback."""
-    try:
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True)
-        path.write_bytes(data)
-    except OSError as exc:
-        raise UserError(f"无法写入文件 {path}（{exc.strerror or exc}）", f"cannot write {path}: {exc.strerror or exc}") from None
-    print(f"已写出 / written: {path}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render(report: Any) -> str:
+def _render(report: CoverageReport) -> str:
     from calculator.officials.coverage import describe_contrast
 
     s = report.summary()

@@ -50,7 +50,7 @@ def _read_report(path: Path) -> Any:
 
 def _profile_data(args: argparse.Namespace) -> dict[str, Any]:
     """The profile file's facts with the free text's facts merged over them (as a correction would)."""
-    from calculator.commands.match import read_profile
+    from calculator.commands.common import read_profile
 
     data: dict[str, Any] = {}
     if args.profile:
@@ -73,7 +73,7 @@ def _match(args: argparse.Namespace) -> dict[str, Any]:
     if not args.profile and not args.text:
         raise UserError("请提供 --profile 画像文件、--text 企业自述或 --report 匹配结果",
                         "give --profile, --text or --report")
-    from calculator.commands.match import parse_today
+    from calculator.commands.common import parse_today
     from calculator.policy.match import match_profile
 
     today = parse_today(args.today)

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from calculator.commands.common import parse_today, read_profile
 from calculator.core.errors import UserError
+from calculator.core.vocabulary import OUTCOME_MARK, STATUS_HEADING
+
+if TYPE_CHECKING:  # the CLI imports the engine only when the command runs
+    from calculator.facts.parse import ParseResult
+    from calculator.policy.match import MatchReport, PolicyResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,46 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
 
 
-def parse_today(raw: str | None) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise UserError(f"日期格式应为 YYYY-MM-DD：{raw}", f"--today must be YYYY-MM-DD, got {raw!r}") from None
-
-
-MAX_PROFILE_CHARS = 1_000_000  # a profile is a few KB: a bigger file is the wrong file, and is not read whole
-
-
-def read_profile(source: str) -> Any:
-    """The JSON object in a file or on stdin ('-'); every failure is one clear line."""
-    name = "标准输入" if source == "-" else source
-    try:
-        if source == "-":
-            raw = sys.stdin.read(MAX_PROFILE_CHARS + 1)
-        else:
-            with open(source, encoding="utf-8-sig") as handle:
-                raw = handle.read(MAX_PROFILE_CHARS + 1)
-    except FileNotFoundError:
-        raise UserError(f"找不到画像文件：{source}", f"profile file not found: {source}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"无法读取画像文件：{name}", f"cannot read the profile {source}: {exc}") from None
-    if len(raw) > MAX_PROFILE_CHARS:
-        raise UserError(f"画像文件过大（超过 {MAX_PROFILE_CHARS:,} 字符）：{name}",
-                        f"the profile is larger than {MAX_PROFILE_CHARS:,} characters: {source}")
-    if not raw.strip():
-        raise UserError(f"画像为空：{name}", f"the profile is empty: {source}")
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"画像不是有效的 JSON（第{exc.lineno}行第{exc.colno}列）：{name}",
-                        f"the profile is not valid JSON (line {exc.lineno}, column {exc.colno}): {source}") from None
-    except RecursionError:
-        raise UserError(f"画像 JSON 嵌套过深：{name}", f"the profile JSON is nested too deeply: {source}") from None
-
-
-def _parsed_json(parsed: Any) -> dict[str, Any]:
+def _parsed_json(parsed: ParseResult) -> dict[str, Any]:
     return {
         "understood": [{"field": u.field, "label": u.label, "value": u.value, "display": u.display,
                         "span": u.span, "approx": u.approx} for u in parsed.understood],
@@ -101,11 +66,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-_MARK = {"met": "✓", "not_met": "✗", "unknown": "？"}
-_HEADINGS = (("eligible", "✅ 符合"), ("need_info", "❓ 需补充信息"), ("not_eligible", "❌ 暂不符合"))
 
 
-def render(report: Any, parsed: Any = None) -> str:
+def render(report: MatchReport, parsed: ParseResult | None = None) -> str:
     """The report as plain Chinese text for a terminal or a service-hall printout."""
     lines = [f"许昌惠企政策匹配结果（按 {report.today.isoformat()} 的有效政策）", ""]
     if parsed is not None:
@@ -121,7 +84,7 @@ def render(report: Any, parsed: Any = None) -> str:
     for name, definition in report.catalog.definitions.items():
         outcome = definition.node.test(report.facts)
         lines.append(f"{name}：{'是' if outcome is True else '否' if outcome is False else '待确认'}")
-    for status, heading in _HEADINGS:
+    for status, heading in STATUS_HEADING.items():
         results = report.with_status(status)
         if not results:
             continue
@@ -131,7 +94,7 @@ def render(report: Any, parsed: Any = None) -> str:
     return "\n".join(lines)
 
 
-def _render_result(index: int, result: Any, detailed: bool) -> list[str]:
+def _render_result(index: int, result: PolicyResult, detailed: bool) -> list[str]:
     item = result.policy.item
     head = f"{index}. {item.title}"
     if result.amount_text and result.amount_value is not None:
@@ -145,7 +108,7 @@ def _render_result(index: int, result: Any, detailed: bool) -> list[str]:
         return lines + ([f"   {reason}"] if reason else [])
     lines.append(f"   优惠：{item.benefit}")
     for condition in result.conditions:
-        lines.append(f"   {_MARK[condition.outcome]} {condition.text}：{condition.detail}")
+        lines.append(f"   {OUTCOME_MARK[condition.outcome]} {condition.text}：{condition.detail}")
     if result.missing:
         lines.append(f"   待补充：{'、'.join(result.missing_labels)}")
     lines.append(f"   办理：{item.mode}｜{item.department}｜{item.apply.how}")

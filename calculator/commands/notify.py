@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import Any
 
-from calculator.commands.match import parse_today
+from calculator.commands.common import parse_today
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from calculator.officials import subscriptions
     from calculator.core.config import get_settings
+    from calculator.officials import subscriptions
 
     today = parse_today(args.today) or get_settings().today
     total = subscriptions.count()
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _render(today: str, total: int, found: dict[int, Any], dry_run: bool) -> str:
-    from calculator.policy.match import STATUS_LABEL
+    from calculator.core.vocabulary import STATUS_LABEL
     from calculator.officials.subscriptions import CHANGE_LABEL
 
     items = sum(len(n) for n in found.values())

@@ -85,6 +85,11 @@ class Settings:
         return self.knowledge_dir / "policies"
 
     @property
+    def tables_dir(self) -> Path:
+        """Profile fields and reference tables (industries, regions, 划型标准, dictionaries)."""
+        return self.knowledge_dir / "data"
+
+    @property
     def llm_enabled(self) -> bool:
         return bool(self.openai_base_url and self.llm_model)
 

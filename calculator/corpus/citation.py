@@ -6,17 +6,16 @@ A citation of a project summary (kind: summary) always carries "摘要，以原�
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from calculator.core.errors import LocatedError
 from calculator.core.textnorm import locate
+from calculator.core.vocabulary import SUMMARY_NOTE, citation_line
 
 if TYPE_CHECKING:
     from calculator.corpus.documents import Document
-
-SUMMARY_NOTE = "摘要，以原文为准"
-
 
 @dataclass(frozen=True)
 class ClauseRef:
@@ -70,9 +69,7 @@ class Citation(SummaryMark):
 
     def label(self) -> str:
         """One line for people: 《title》文号 locator（摘要，以原文为准）."""
-        number = f" {self.doc_number}" if self.doc_number else ""
-        note = f"（{SUMMARY_NOTE}）" if self.is_summary else ""
-        return f"《{self.doc_title}》{number} {self.locator}{note}".strip()
+        return citation_line(self.doc_title, self.doc_number, self.locator, self.is_summary)
 
     def to_json(self) -> dict[str, Any]:
         return {

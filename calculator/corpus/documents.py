@@ -209,7 +209,7 @@ def _read_pdf(raw: bytes, path: Path) -> tuple[str, dict[str, Any]]:
     try:
         reader = pypdf.PdfReader(io.BytesIO(raw))
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata or {}).get("/Title") or ""
+        title = (reader.metadata.get("/Title") if reader.metadata else "") or ""
     except Exception as exc:  # pypdf raises many error types for damaged files
         raise DocumentError(path, "unreadable", f"无法读取 PDF（{type(exc).__name__}）",
                             f"cannot read the PDF ({type(exc).__name__})") from exc

@@ -13,8 +13,6 @@ from typing import Any
 
 import yaml
 
-from calculator.core.config import get_settings
-
 TABLE_FILES = {"industries": "industries.yaml", "regions": "regions.yaml", "size_standards": "sme_size_standards.yaml"}
 OUTSIDE_XUCHANG = "许昌市外"  # the regions.yaml entry for anywhere outside the city
 
@@ -37,18 +35,13 @@ class ReferenceTables:
         return self.folder / TABLE_FILES[table]
 
 
-def tables_dir() -> Path:
-    """`<KNOWLEDGE_DIR>/data`: where the profile fields and reference tables live."""
-    return get_settings().knowledge_dir / "data"
-
-
 def _mtimes(folder: Path, names: tuple[str, ...]) -> tuple[int, ...]:
     return tuple((folder / name).stat().st_mtime_ns if (folder / name).exists() else 0 for name in names)
 
 
-def load_tables(folder: Path | None = None) -> ReferenceTables:
-    """The tables of `folder` (default: the settings' data folder); cached until a file changes."""
-    folder = (folder or tables_dir()).resolve()
+def load_tables(folder: Path) -> ReferenceTables:
+    """The tables of a data folder (`Settings.tables_dir`); cached until a file changes."""
+    folder = folder.resolve()
     return _load(folder, _mtimes(folder, tuple(TABLE_FILES.values())))
 
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
-from calculator.policy.catalog import Catalog, Policy, load_catalog
 from calculator.core.errors import UserError
-from calculator.policy.match import ELIGIBLE, NEED_INFO, MatchReport, PolicyResult, match_profile
-from calculator.search.relevance import RELEVANCE_MIN, QuestionTerms, normalise, question_terms
+from calculator.core.vocabulary import ELIGIBLE, LEVEL_LABEL, NEED_INFO, OUTCOME_MARK, citation_line
 from calculator.core.wording import message
+from calculator.search.relevance import RELEVANCE_MIN, QuestionTerms, normalise, question_terms
+
+if TYPE_CHECKING:  # answers read a catalog and a match report they are handed (or load the defaults)
+    from calculator.policy.catalog import Catalog, Policy
+    from calculator.policy.match import MatchReport, PolicyResult
+    from calculator.search.retrieve import Hit
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +35,6 @@ MAX_PASSAGES = 3              # retrieved passages quoted in an extractive answe
 MAX_QUOTE_CHARS = 180         # a quoted sentence is cut (still verbatim: a prefix) beyond this
 CLOSE_TO_BEST = 0.2           # passages (and item titles) this far below the best one's coverage are left out
 DISTINCTIVE_TITLES = 3        # a title word shared by more items than this does not name an item
-LEVEL = {"national": "国家", "henan": "河南省", "xuchang": "许昌市"}
-MARK = {"met": "✔", "not_met": "✘", "unknown": "？"}
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 _LIST_MARK = re.compile(r"^[\s\-•·*]+")
 _LINE_BREAK = re.compile(r"\s*\n[\s\-•·*]*")
@@ -156,14 +159,15 @@ def _sentences(text: str) -> list[_Quote]:
     out = []
     for m in _SENTENCE.finditer(text):
         raw = m.group()
-        lead = len(_LIST_MARK.match(raw).group()) if _LIST_MARK.match(raw) else 0
+        mark = _LIST_MARK.match(raw)
+        lead = len(mark.group()) if mark else 0
         body = raw[lead:].rstrip()
         if len(body.strip()) >= 4:
             out.append(_Quote(body, m.start() + lead, m.start() + lead + len(body)))
     return out
 
 
-def _best_quote(hit: Any, terms: QuestionTerms) -> _Quote:
+def _best_quote(hit: Hit, terms: QuestionTerms) -> _Quote:
     """The passage's sentence that covers most of the question (a short one keeps its successor)."""
     sentences = _sentences(hit.text) or [_Quote(hit.text.strip(), 0, len(hit.text.strip()))]
     scores = [terms.coverage(s.text) for s in sentences]
@@ -177,7 +181,7 @@ def _best_quote(hit: Any, terms: QuestionTerms) -> _Quote:
     return quote
 
 
-def _passage_citation(hit: Any, quote: _Quote) -> dict[str, Any]:
+def _passage_citation(hit: Hit, quote: _Quote) -> dict[str, Any]:
     return {"doc_id": hit.doc_id, "doc_title": hit.doc_title, "doc_number": hit.doc_number, "locator": hit.locator,
             "quote": quote.text, "summary": hit.is_summary, "note": hit.note,
             "start": hit.start + quote.start, "end": hit.start + quote.end, "passage_id": hit.passage_id}
@@ -211,13 +215,13 @@ def _status_line(result: PolicyResult) -> str:
 def _policy_card(result: PolicyResult, catalog: Catalog, cites: _Citations, profile_known: bool) -> list[str]:
     data = result.to_json(catalog)
     item = result.policy.item
-    lines = [f"**{item.title}**（{LEVEL.get(item.level, item.level)}｜{item.mode}｜{item.department}）",
+    lines = [f"**{item.title}**（{LEVEL_LABEL.get(item.level, item.level)}｜{item.mode}｜{item.department}）",
              f"- 优惠内容：{item.benefit}{cites.marks(data['citations'][:3])}"]
     conditions = [c for c in data["conditions"] if c.get("id") != "validity"]
     if conditions:
         lines.append("- 主要条件：")
         for c in conditions[:6]:
-            mark = f"{MARK.get(c['outcome'], '')} " if profile_known else ""
+            mark = f"{OUTCOME_MARK.get(c['outcome'], '')} " if profile_known else ""
             lines.append(f"  - {mark}{c['text']}{cites.marks(_condition_citations(c))}")
     how = [item.apply.how]
     if item.apply.materials:
@@ -244,9 +248,7 @@ def _passage_lines(hits: list[Any], terms: QuestionTerms, cites: _Citations) -> 
     for hit in hits:
         quote = _best_quote(hit, terms)
         cut = "…" if quote.end - quote.start >= MAX_QUOTE_CHARS else ""
-        note = "（摘要，以原文为准）" if hit.is_summary else ""
-        number = f" {hit.doc_number}" if hit.doc_number else ""
-        source = f"《{hit.doc_title}》{number} {hit.locator}{note}".strip()
+        source = citation_line(hit.doc_title, hit.doc_number, hit.locator, hit.is_summary)
         shown = _LINE_BREAK.sub(" ", quote.text.strip())   # one Markdown line; the citation keeps the original
         lines.append(f"- {source}：“{shown}{cut}”{cites.marks([_passage_citation(hit, quote)])}")
     return lines
@@ -262,11 +264,12 @@ def _not_found(places: list[str]) -> Answer:
 # ---------------------------------------------------------------- the entry point
 
 def ask(question: str, profile: Any = None, k: int = 5, today: date | None = None,
-        report: MatchReport | None = None) -> Answer:
+        report: MatchReport | None = None, catalog: Catalog | None = None) -> Answer:
     """Answer `question` from the knowledge base with citations, or say plainly that it has no answer.
 
     `profile` (a mapping or Profile; optional) adds the enterprise's current status to each catalog
-    item the question names; `report`, when the caller already matched that profile, saves the work.
+    item the question names; `report`, when the caller already matched that profile, saves the work
+    (and brings its catalog). Without either, the configured catalog is loaded.
     """
     from calculator.search.retrieve import search
 
@@ -274,13 +277,13 @@ def ask(question: str, profile: Any = None, k: int = 5, today: date | None = Non
     if not question:
         raise UserError("问题不能为空", "the question is empty")
     if len(question) > MAX_QUESTION_CHARS:  # answered from its beginning, and the answer says so
-        answer = ask(question[:MAX_QUESTION_CHARS], profile=profile, k=k, today=today, report=report)
+        answer = ask(question[:MAX_QUESTION_CHARS], profile=profile, k=k, today=today, report=report, catalog=catalog)
         answer.answer = f"{message('question_truncated', chars=MAX_QUESTION_CHARS)}\n\n{answer.answer}"
         return answer
     started = time.perf_counter()
     terms = question_terms(question)
     hits = search(question, k=k)
-    catalog = load_catalog()
+    catalog = catalog or (report.catalog if report is not None else _configured_catalog())
     policies = named_policies(terms, catalog, hits)
     passages = relevant_hits(hits, terms)
     if not policies and not passages:
@@ -290,6 +293,8 @@ def ask(question: str, profile: Any = None, k: int = 5, today: date | None = Non
     lines: list[str] = []
     if policies:
         if report is None:
+            from calculator.policy.match import match_profile
+
             report = match_profile(profile if profile is not None else {}, catalog=catalog, today=today)
         known = bool(report.profile.model_dump(exclude_none=True))
         for policy in policies[:MAX_POLICIES]:
@@ -306,6 +311,12 @@ def ask(question: str, profile: Any = None, k: int = 5, today: date | None = Non
     log.info("ask: found (%d items, %d passages, %.0f ms)", len(policies), len(passages),
              (time.perf_counter() - started) * 1000)
     return Answer("\n".join(lines).strip(), True, cites.items, [p.id for p in policies[:MAX_POLICIES]])
+
+
+def _configured_catalog() -> Catalog:
+    from calculator.policy.catalog import load_catalog
+
+    return load_catalog()
 
 
 def warm_up() -> None:

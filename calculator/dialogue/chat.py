@@ -24,6 +24,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 
 from calculator.core.errors import ServiceUnavailable, UserError
+from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, source_line
 from calculator.core.wording import chat_words, message
 from calculator.dialogue.answer import Answer, ask
 from calculator.dialogue.interview import Question, next_question, topic_of
@@ -31,7 +32,7 @@ from calculator.facts.parse import ParseResult, parse_text
 from calculator.facts.profile import validate_profile
 from calculator.facts.schema import FactSchema
 from calculator.policy.catalog import Catalog, load_catalog
-from calculator.policy.match import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, MatchReport, match_profile
+from calculator.policy.match import MatchReport, match_profile
 from calculator.search.relevance import normalise
 
 log = logging.getLogger(__name__)
@@ -177,9 +178,7 @@ def _smalltalk(text: str) -> str | None:
 # ---------------------------------------------------------------- writing a reply
 
 def _source(citation: dict[str, Any]) -> str:
-    where = citation["doc_number"] or f"《{citation['doc_title']}》"
-    note = "（摘要，以原文为准）" if citation.get("summary") else ""
-    return f"{where} {citation['locator']}{note}".strip()
+    return source_line(citation["doc_title"], citation["doc_number"], citation["locator"], bool(citation.get("summary")))
 
 
 def results_summary(report: dict[str, Any]) -> str:

@@ -8,12 +8,17 @@ are asked as one multiple choice; a fact the user declined (不清楚) is never 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
+from calculator.core.vocabulary import NEED_INFO
 from calculator.core.wording import chat_words
-from calculator.facts.schema import FactSchema, FieldSpec
-from calculator.policy.match import NEED_INFO, MatchReport
+
+if TYPE_CHECKING:  # the interview reads the report and profile it is handed
+    from calculator.facts.profile import ProfileBase
+    from calculator.facts.schema import FactSchema, FieldSpec
+    from calculator.policy.match import MatchReport
 
 MAX_QUICK_REPLIES = 12
 
@@ -117,12 +122,12 @@ def question_for(schema: FactSchema, topic: str, decides: int = 0) -> Question:
                     list(field.choices) if field.type == "choice" else choices, quick, field.unit, decides=decides)
 
 
-def _known(profile: Any) -> set[str]:
+def _known(profile: ProfileBase | Mapping[str, Any]) -> set[str]:
     data = profile.model_dump(exclude_none=True) if hasattr(profile, "model_dump") else dict(profile or {})
     return {key for key, value in data.items() if value is not None}
 
 
-def next_question(profile: Any, report: MatchReport, declined: Iterable[str] = ()) -> Question | None:
+def next_question(profile: ProfileBase | Mapping[str, Any], report: MatchReport, declined: Iterable[str] = ()) -> Question | None:
     """The unknown fact of `profile` (a mapping or Profile) that settles the most of `report`'s open
     policies; None when nothing is open.
 

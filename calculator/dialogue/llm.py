@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
+from calculator.core.wording import chat_words
 from calculator.facts.profile import validate_profile
 from calculator.facts.schema import FactSchema
-from calculator.core.wording import chat_words
 
 if TYPE_CHECKING:
     from calculator.dialogue.answer import Answer
@@ -59,8 +59,9 @@ def llm_enabled() -> bool:
 def _chat_model(base_url: str, model: str, api_key: str, timeout_s: float) -> Any:
     """One client per configuration (built outside the timed call: the first import takes a second)."""
     from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
 
-    return ChatOpenAI(model=model, base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s,
+    return ChatOpenAI(model=model, base_url=base_url, api_key=SecretStr(api_key or "not-needed"), timeout=timeout_s,
                       max_retries=0, temperature=0)
 
 
@@ -78,7 +79,7 @@ def _complete(task: str, system: str, data: dict[str, Any]) -> str | None:
     except FutureTimeout:
         log.warning("llm %s: no reply within %.1f s; deterministic result used", task, settings.llm_timeout_s)
         return None
-    except Exception as exc:  # noqa: BLE001 - any client or server failure falls back
+    except Exception as exc:
         log.warning("llm %s failed (%s); deterministic result used", task, type(exc).__name__)
         return None
     log.info("llm %s: %.0f ms", task, (time.perf_counter() - started) * 1000)
@@ -89,7 +90,7 @@ def _complete(task: str, system: str, data: dict[str, Any]) -> str | None:
 def _leaks_prompt(text: str) -> bool:
     """The reply echoes the system prompt's rules (a sign the model followed an injected instruction)."""
     norm = "".join(text.split())
-    return any(len(line) > 12 and line in norm for line in ("".join(l.split()) for l in PHRASE_PROMPT.splitlines()))
+    return any(len(line) > 12 and line in norm for line in ("".join(row.split()) for row in PHRASE_PROMPT.splitlines()))
 
 
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")

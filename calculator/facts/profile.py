@@ -9,31 +9,21 @@ vocabulary with it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any, ClassVar, Literal, Optional
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from calculator.core.errors import UserError
 from calculator.corpus.citation import ClauseRef
 from calculator.corpus.tables import OUTSIDE_XUCHANG
+from calculator.facts.codes import credit_code_ok
 from calculator.facts.schema import NUMERIC, FactSchema, FieldSpec, default_schema, format_number
 
 # ---------------------------------------------------------------- validation helpers
-
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def credit_code_ok(code: str) -> bool:
-    """GB 32100-2015: 18 characters from a 31-letter alphabet, the last a mod-31 check character."""
-    if len(code) != 18 or any(c not in _CREDIT_CHARS for c in code):
-        return False
-    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS))
-    return _CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
-
 
 _TRUE = {"是", "有", "对", "已", "参加", "已参加", "yes", "y", "true", "1"}
 _FALSE = {"否", "无", "没有", "不是", "未", "没", "不", "no", "n", "false", "0"}
@@ -68,17 +58,17 @@ def _coerce_date(value: Any) -> Any:
 def _annotation(spec: FieldSpec) -> Any:
     """The pydantic type for one spec; None (unknown) is always allowed."""
     if spec.type == "str":
-        return Optional[str]
+        return str | None
     if spec.type == "int":
-        return Optional[int]
+        return int | None
     if spec.type == "number":
-        return Optional[float]
+        return float | None
     if spec.type == "bool":
-        return Optional[bool]
+        return bool | None
     if spec.type == "date":
-        return Optional[date]
+        return date | None
     if spec.type == "choice":
-        return Optional[Literal[spec.choices]]  # type: ignore[valid-type]
+        return Literal[spec.choices] | None
     raise ValueError(f"profile_fields.yaml: {spec.key} has unknown type {spec.type!r}")
 
 
@@ -126,16 +116,18 @@ def _credit_code(value: Any) -> Any:
 
 def _validators(schema: FactSchema) -> dict[str, Any]:
     """Field validators for the schema's bool, numeric, date and credit-code fields."""
-    by_kind = {
-        "bool": ([k for k, s in schema.fields.items() if s.type == "bool"], "before", _coerce_bool),
-        "numbers": ([k for k, s in schema.fields.items() if s.type in NUMERIC], "before", _reject_bool),
-        "dates": ([k for k, s in schema.fields.items() if s.type == "date"], "before", _coerce_date),
-        "credit": ([k for k, s in schema.fields.items() if s.validator == "credit_code"], "after", _credit_code),
+    before = {
+        "bool": ([k for k, s in schema.fields.items() if s.type == "bool"], _coerce_bool),
+        "numbers": ([k for k, s in schema.fields.items() if s.type in NUMERIC], _reject_bool),
+        "dates": ([k for k, s in schema.fields.items() if s.type == "date"], _coerce_date),
     }
     out: dict[str, Any] = {}
-    for name, (keys, mode, function) in by_kind.items():
+    for name, (keys, function) in before.items():
         if keys:
-            out[f"_{name}"] = field_validator(*keys, mode=mode)(classmethod(lambda cls, v, f=function: f(v)))
+            out[f"_{name}"] = field_validator(*keys, mode="before")(classmethod(lambda cls, v, f=function: f(v)))
+    codes = [k for k, s in schema.fields.items() if s.validator == "credit_code"]
+    if codes:
+        out["_credit"] = field_validator(*codes, mode="after")(classmethod(lambda cls, v: _credit_code(v)))
     return out
 
 
@@ -143,14 +135,14 @@ def _validators(schema: FactSchema) -> dict[str, Any]:
 def profile_model(schema: FactSchema) -> type[ProfileBase]:
     """The pydantic model of a schema, generated once per schema."""
     base = type("ProfileWithSchema", (ProfileBase,), {"fact_schema": schema, "__module__": __name__})
-    model: type[ProfileBase] = create_model(  # type: ignore[call-overload]
+    model = create_model(  # type: ignore[call-overload]
         "Profile",
         __base__=base,
         __doc__="企业画像：每一项都可以不知道（null）。Money in 万元, people in 人, rates in %.",
         __validators__=_validators(schema),
         **{key: (_annotation(spec), _field(spec)) for key, spec in schema.fields.items()},
     )
-    return model
+    return cast(type[ProfileBase], model)
 
 
 MAX_SHOWN_INPUT = 60  # a message quotes the value it got, but not a megabyte of it
@@ -336,7 +328,7 @@ def _years_between(start: date, end: date) -> float:
     return round(full + (end - anniversary).days / 366, 3)
 
 
-def derive(profile: Any, today: date) -> dict[str, Derived]:
+def derive(profile: ProfileBase | Mapping[str, Any], today: date) -> dict[str, Derived]:
     """Compute every derived fact; a fact whose inputs are unknown is None with the reason."""
     p = validate_profile(profile)
     schema = type(p).fact_schema
@@ -381,7 +373,7 @@ def derive(profile: Any, today: date) -> dict[str, Derived]:
     return {key: value for key, value in out.items() if key in schema.derived}
 
 
-def facts(profile: Any, today: date) -> dict[str, Any]:
+def facts(profile: ProfileBase | Mapping[str, Any], today: date) -> dict[str, Any]:
     """Raw and derived facts by key, None meaning unknown: what the rules engine evaluates."""
     p = validate_profile(profile)
     values = {key: getattr(p, key) for key in type(p).fact_schema.fields}

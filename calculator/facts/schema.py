@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from calculator.corpus.tables import ReferenceTables, load_tables, read_yaml, tables_dir
+from calculator.corpus.tables import ReferenceTables, load_tables, read_yaml
 
 NUMERIC = frozenset({"int", "number"})
 FIELDS_FILE = "profile_fields.yaml"
@@ -150,7 +150,11 @@ def format_number(value: float | int | None) -> str:
 
 def load_schema(folder: Path | None = None) -> FactSchema:
     """The schema of a data folder (default `<KNOWLEDGE_DIR>/data`); cached until one of its files changes."""
-    folder = (folder or tables_dir()).resolve()
+    if folder is None:
+        from calculator.core.config import get_settings  # only the default consults the settings
+
+        folder = get_settings().tables_dir
+    folder = folder.resolve()
     stamp = tuple(p.stat().st_mtime_ns for p in sorted(folder.glob("*.yaml")))
     return _load(folder, stamp)
 

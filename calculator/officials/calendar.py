@@ -12,17 +12,21 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from calculator.policy.catalog import Catalog, load_catalog
 from calculator.core.config import get_settings
-from calculator.officials.coverage import LEVELS
 from calculator.core.errors import UserError
+from calculator.core.vocabulary import CURRENT, EXPIRED, EXPIRING, LEVEL_LABEL, NOT_YET, VALIDITY_LABEL, validity_state
+from calculator.policy.catalog import Catalog, load_catalog
 
-IN_FORCE, EXPIRING, EXPIRED, NOT_YET = "in_force", "expiring", "expired", "not_yet"
-STATE_LABEL = {EXPIRING: "即将到期", NOT_YET: "尚未生效", IN_FORCE: "有效", EXPIRED: "已到期"}
+if TYPE_CHECKING:
+    from calculator.corpus.documents import Document
+
+IN_FORCE = CURRENT  # the calendar's "in force" is the matcher's "current"
+STATE_LABEL = {state: VALIDITY_LABEL[state] for state in (EXPIRING, NOT_YET, IN_FORCE, EXPIRED)}  # listing order
 DOUBT_LABEL = {"validity": "有效性存疑", "partial_text": "依据文本不完整", "amount": "金额为估算",
                "local_rules": "地方细则未入库"}
 # How the corpus front-matter says something is unsettled (matched case-insensitively). In `valid_until`
@@ -51,7 +55,7 @@ class CalendarItem:
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out.update(valid_from=_iso(self.valid_from), valid_until=_iso(self.valid_until), doubt=list(self.doubt),
-                   state_label=STATE_LABEL[self.state], level_label=LEVELS.get(self.level, self.level),
+                   state_label=STATE_LABEL[self.state], level_label=LEVEL_LABEL.get(self.level, self.level),
                    doubt_labels=[DOUBT_LABEL.get(d, d) for d in self.doubt])
         return out
 
@@ -75,22 +79,12 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _state(valid_from: date | None, valid_until: date | None, today: date, within_days: int) -> str:
-    if valid_from is not None and today < valid_from:
-        return NOT_YET
-    if valid_until is not None and today > valid_until:
-        return EXPIRED
-    if valid_until is not None and (valid_until - today).days <= within_days:
-        return EXPIRING
-    return IN_FORCE
-
-
 def _mentions(text: str, markers: tuple[str, ...]) -> bool:
     lowered = text.lower()
     return any(marker in lowered for marker in markers)
 
 
-def document_reasons(doc: Any, today: date, within_days: int) -> list[str]:
+def document_reasons(doc: Document, today: date, within_days: int) -> list[str]:
     """Why a document's text or validity should be checked before relying on it (empty: nothing to say)."""
     reasons = []
     if doc.kind == "summary":
@@ -132,7 +126,7 @@ class PolicyCalendar:
 
     def rows(self) -> list[dict[str, Any]]:
         """Items then flagged documents as one flat table (for the UI and the CSV)."""
-        rows = [{"类别": "政策条目", "编号": i.policy_id, "标题": i.title, "层级": LEVELS.get(i.level, i.level),
+        rows = [{"类别": "政策条目", "编号": i.policy_id, "标题": i.title, "层级": LEVEL_LABEL.get(i.level, i.level),
                  "部门": i.department, "生效日期": _iso(i.valid_from) or "", "到期日期": _iso(i.valid_until) or "长期",
                  "状态": STATE_LABEL[i.state], "剩余天数": "" if i.days_left is None else i.days_left,
                  "提示": "；".join([*(DOUBT_LABEL.get(d, d) for d in i.doubt), *([i.caveat] if i.caveat else [])])}
@@ -194,7 +188,7 @@ def policy_calendar(today: date | None = None, within_days: int = 90, catalog: C
     items = []
     for policy in catalog.policies:
         start, end = policy.valid_from, policy.valid_until
-        state = _state(start, end, today, within_days)
+        state = validity_state(start, end, today, within_days)
         items.append(CalendarItem(
             policy.id, policy.title, policy.item.level, policy.item.department, start, end, state,
             (end - today).days if end else None, (start - today).days if state == NOT_YET and start else None,

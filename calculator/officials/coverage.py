@@ -19,20 +19,21 @@ import itertools
 import math
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from calculator.core.config import get_settings
+from calculator.core.vocabulary import CURRENT, LEVEL_LABEL
 from calculator.facts.profile import facts, validate_profile
 from calculator.facts.schema import FactSchema, default_schema
-from calculator.policy.catalog import CURRENT, Catalog, load_catalog
+from calculator.policy.catalog import Catalog, load_catalog
 from calculator.policy.fingerprint import catalog_fingerprint
 
 NO_CERT = "无"
 CERT_SET = "certifications"
-LEVELS = {"national": "国家", "henan": "河南省", "xuchang": "许昌市"}
 DIMENSION_KEYS = ("county", "size_group", "size_class", "certification", "taxpayer_type")  # table order
 
 
@@ -230,7 +231,7 @@ class CoverageReport:
         return out
 
     def by_level(self) -> list[dict[str, Any]]:
-        return self._totals("level", LEVELS, LEVELS)
+        return self._totals("level", LEVEL_LABEL, LEVEL_LABEL)
 
     def by_department(self) -> list[dict[str, Any]]:
         return self._totals("department", dict.fromkeys(p.department for p in self.policies))
@@ -352,7 +353,7 @@ def describe_contrast(contrast: dict[str, Any], listed: int = 3) -> str:
 
 def _info(policy: PolicyInfo) -> dict[str, Any]:
     return {"policy_id": policy.policy_id, "title": policy.title, "level": policy.level,
-            "level_label": LEVELS.get(policy.level, policy.level), "department": policy.department,
+            "level_label": LEVEL_LABEL.get(policy.level, policy.level), "department": policy.department,
             "mode": policy.mode}
 
 

@@ -20,17 +20,17 @@ import secrets
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from calculator.policy.catalog import CURRENT, Catalog, load_catalog
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
-from calculator.policy.fingerprint import policy_fingerprint
-from calculator.policy.match import ELIGIBLE, NEED_INFO, STATUS_LABEL, PolicyResult, match_profile
+from calculator.core.vocabulary import CURRENT, ELIGIBLE, MET, NEED_INFO, STATUS_LABEL
 from calculator.facts.profile import validate_profile
-from calculator.policy.rules import MET
+from calculator.policy.catalog import Catalog, load_catalog
+from calculator.policy.fingerprint import policy_fingerprint
+from calculator.policy.match import PolicyResult, match_profile
 
 NEW, CHANGED, STATUS = "new", "changed", "status"
 CHANGE_LABEL = {NEW: "新政策", CHANGED: "政策内容有更新", STATUS: "符合情况有变化"}
@@ -103,7 +103,7 @@ def _hash(token: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _remember(db: sqlite3.Connection, subscription: int, told: list[tuple[str, str, str]]) -> None:

@@ -13,22 +13,24 @@ import gc
 import logging
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from calculator.core.config import PROJECT_ROOT, get_settings
 from calculator.core.errors import LocatedError, UserError
+from calculator.core.vocabulary import validity_state
 from calculator.corpus.citation import Citation, ClauseRef, resolve
 from calculator.facts.schema import NUMERIC, FactSchema, load_schema
 from calculator.policy.formula import BOOL, NUMBER, TEXT, Formula
-from calculator.policy.rules import Definition, DefinitionTable, Leaf, Node, Ref, parse_condition
+from calculator.policy.rules.load import DefinitionTable, parse_condition
+from calculator.policy.rules.tree import Definition, Leaf, Node
 
-CURRENT, EXPIRED, NOT_YET = "current", "expired", "not_yet"
 DEFINITIONS_FILE = "_definitions.yaml"
 _SUMMARY_PREFIX = re.compile(r"^要点摘要[：:]\s*")
 _FOLDED_BREAK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
@@ -153,11 +155,7 @@ class Policy:
 
     def status_on(self, today: date) -> str:
         """current | expired | not_yet: an expired item is never offered as current."""
-        if self.valid_from is not None and today < self.valid_from:
-            return NOT_YET
-        if self.valid_until is not None and today > self.valid_until:
-            return EXPIRED
-        return CURRENT
+        return validity_state(self.valid_from, self.valid_until, today)
 
 
 @dataclass(eq=False)

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from calculator.policy.catalog import Catalog, Policy
-from calculator.policy.rules import Group, Leaf, Node, Not, Ref
+from calculator.policy.rules.tree import Group, Leaf, Node, Not, Ref
 
 
 def _signature(node: Node) -> Any:

@@ -8,19 +8,18 @@ never offered as current: they are not_eligible with a first condition saying wh
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from calculator.policy.catalog import CURRENT, EXPIRED, Catalog, Policy, load_catalog
 from calculator.core.config import get_settings
-from calculator.policy.formula import FormulaResult
+from calculator.core.vocabulary import CURRENT, ELIGIBLE, EXPIRED, NEED_INFO, NOT_ELIGIBLE, STATUS_LABEL
 from calculator.facts.profile import Derived, derive, validate_profile
 from calculator.facts.schema import format_number
-from calculator.policy.rules import MET, NOT_MET, Group, Ref, Trace, leaf_of, near_miss
+from calculator.policy.formula import FormulaResult
+from calculator.policy.rules.tree import MET, NOT_MET, Group, Ref, Trace, leaf_of, near_miss
 
-ELIGIBLE, NEED_INFO, NOT_ELIGIBLE = "eligible", "need_info", "not_eligible"
-STATUS_LABEL = {ELIGIBLE: "符合", NEED_INFO: "需补充信息", NOT_ELIGIBLE: "不符合"}
+if TYPE_CHECKING:  # a report reads the catalog it is handed
+    from calculator.facts.profile import ProfileBase
+    from calculator.policy.catalog import Catalog, Policy
 
 
 class PolicyResult:
@@ -145,8 +144,8 @@ def _condition_json(trace: Trace, catalog: Catalog) -> dict[str, Any]:
         out["ref"] = trace.node.definition.name
     if leaf is not None:
         out["id"], out["field"] = leaf.id, leaf.field
-    elif getattr(trace.node, "id", ""):
-        out["id"] = trace.node.id
+    elif node_id := getattr(trace.node, "id", ""):
+        out["id"] = node_id
     if trace.missing:
         out["missing"] = list(trace.missing)
     if trace.presumed:
@@ -185,7 +184,7 @@ def _ordered(results: list[PolicyResult]) -> list[PolicyResult]:
 class MatchReport:
     """All verdicts for one profile on one day, with the derived facts they rest on."""
 
-    def __init__(self, profile: BaseModel, today: date, derived: dict[str, Derived], facts: dict[str, Any],
+    def __init__(self, profile: ProfileBase, today: date, derived: dict[str, Derived], facts: dict[str, Any],
                  results: list[PolicyResult], catalog: Catalog) -> None:
         self.profile, self.today, self.derived, self.facts = profile, today, derived, facts
         self.results, self.catalog = results, catalog
@@ -208,7 +207,7 @@ class MatchReport:
         for name, definition in self.catalog.definitions.items():
             trace = definition.node.trace(self.facts)
             value = {MET: True, NOT_MET: False}.get(trace.outcome)
-            out[name] = {"label": name, "value": value, "display": {True: "是", False: "否"}.get(value, "未知"),
+            out[name] = {"label": name, "value": value, "display": "未知" if value is None else "是" if value else "否",
                          "explanation": trace.detail, "definition": True,
                          "citation": self.catalog.citation(trace.cite).to_json() if trace.cite else None,
                          "conditions": [_condition_json(c, self.catalog) for c in trace.children] or
@@ -228,7 +227,10 @@ class MatchReport:
 
 def match_profile(profile: Any, catalog: Catalog | None = None, today: date | None = None) -> MatchReport:
     """Judge every catalog item for `profile` (a Profile or a mapping, validated) as of `today`."""
-    catalog = catalog or load_catalog()
+    if catalog is None:
+        from calculator.policy.catalog import load_catalog  # the configured catalog, when none is handed in
+
+        catalog = load_catalog()
     checked = validate_profile(profile, catalog.schema)
     today = today or get_settings().today
     derived = derive(checked, today)

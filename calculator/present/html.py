@@ -12,17 +12,18 @@ one report would make every chat turn ship ~100 KB the user mostly never opens.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from html import escape
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from calculator.corpus.citation import SUMMARY_NOTE
+from calculator.core.vocabulary import LEVEL_LABEL, OUTCOME_MARK, STATUS_LABEL, SUMMARY_NOTE
 from calculator.facts.schema import format_number
 
+if TYPE_CHECKING:
+    from calculator.corpus.documents import Document
+
 CONTEXT_CHARS = 300
-OUTCOME_ICON = {"met": "✓", "not_met": "✗", "unknown": "?"}
 OUTCOME_WORD = {"met": "满足", "not_met": "不满足", "unknown": "未知"}
-STATUS_WORD = {"eligible": "符合", "need_info": "需补充信息", "not_eligible": "不符合"}
-LEVEL_WORD = {"national": "国家", "henan": "河南省", "xuchang": "许昌市"}
 KIND_WORD = {"policy": "政策文件", "news": "新闻报道", "report": "报告", "law": "法律", "regulation": "法规",
              "summary": "要点摘要"}
 NO_INDEX_NOTICE = "知识库尚未导入，请先运行 `make ingest`（问答不可用，政策匹配仍可使用）"
@@ -73,7 +74,7 @@ def citations_html(citations: Iterable[Mapping[str, Any]], title: str = "依据�
     return f'<div class="pc-cites"><div class="pc-sub">{_e(title)}</div>{items}</div>' if items else ""
 
 
-def context_html(doc: Any, start: int | None, end: int | None, chars: int = CONTEXT_CHARS) -> str:
+def context_html(doc: Document, start: int | None, end: int | None, chars: int = CONTEXT_CHARS) -> str:
     """The passage around [start, end) of `doc.text` with the quote highlighted (<mark>), ±`chars` characters.
 
     Cut at a line break near the window's edge when there is one, so the excerpt starts and ends on
@@ -107,7 +108,7 @@ def context_html(doc: Any, start: int | None, end: int | None, chars: int = CONT
 
 def _condition_li(cond: Mapping[str, Any]) -> str:
     outcome = cond.get("outcome", "unknown")
-    icon = OUTCOME_ICON.get(outcome, "?")
+    icon = OUTCOME_MARK.get(outcome, "？")
     word = OUTCOME_WORD.get(outcome, "")
     detail = cond.get("detail") or ""
     presumed = '<span class="pc-presumed">推定</span>' if cond.get("presumed") else ""
@@ -169,9 +170,9 @@ def result_html(r: Mapping[str, Any]) -> str:
     unit = r.get("amount_unit") or ""
     amount_badge = (f'<span class="pc-amount">约 {format_number(amount)} {_e(unit)}</span>'
                     if isinstance(amount, (int, float)) else "")
-    level = LEVEL_WORD.get(r.get("level", ""), "")
+    level = LEVEL_LABEL.get(r.get("level", ""), "")
     meta = " · ".join(x for x in (_e(r.get("mode")), level) if x)
-    head = (f'<summary><span class="pc-badge pc-{status}">{STATUS_WORD.get(status, status)}</span>'
+    head = (f'<summary><span class="pc-badge pc-{status}">{STATUS_LABEL.get(status, status)}</span>'
             f'<span class="pc-title">{_e(r.get("title"))}</span>{amount_badge}'
             f'<span class="pc-meta">{meta}</span></summary>')
     parts = [f'<div class="pc-benefit">{_e(r.get("benefit"))}</div>']
@@ -214,7 +215,7 @@ def results_html(report: Mapping[str, Any] | None, empty: str = "回答几个问
     if not report:
         return f'<div class="pc-results pc-empty">{_e(empty)}</div>'
     results = report.get("results") or []
-    groups = {s: [r for r in results if r.get("status") == s] for s in STATUS_WORD}
+    groups = {s: [r for r in results if r.get("status") == s] for s in STATUS_LABEL}
     counts = (f'<div class="pc-summary-line">截至 {_e(report.get("today"))}：'
               f'<b class="pc-n-eligible">{len(groups["eligible"])}</b> 项符合，'
               f'<b>{len(groups["need_info"])}</b> 项需补充信息，{len(groups["not_eligible"])} 项不符合</div>')

@@ -72,7 +72,7 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        return int(self.model.get_embedding_dimension() or 0)
 
     def encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Batch-encode `texts`; `progress(n)` is called after every chunk of n texts."""

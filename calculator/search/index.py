@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 
 from calculator.core.config import Settings, get_settings
-from calculator.corpus.documents import Document, DocumentError, scan_corpus
 from calculator.core.errors import ServiceUnavailable, UserError
-from calculator.search.lexical import LexicalIndex, get_lexicon
+from calculator.corpus.documents import Document, DocumentError, scan_corpus
 from calculator.corpus.splitter import indexed_text, split
+from calculator.search.lexical import LexicalIndex, get_lexicon
 
 FORMAT = 1
 SPLITTER_VERSION = "3"        # bump when splitting or cleaning changes, so passages are rebuilt
@@ -78,7 +78,7 @@ def _chroma_client_locked(settings: Settings) -> Any:
     import chromadb
 
     if settings.chroma_host:
-        key = ("http", settings.chroma_host, str(settings.chroma_port))
+        key: tuple[str, ...] = ("http", settings.chroma_host, str(settings.chroma_port))
         if key not in _clients:
             try:
                 _clients[key] = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
@@ -276,7 +276,7 @@ def _build_locked(docs_dir: Path, settings: Settings, progress: Progress | None)
     same_model = previous is not None and previous.manifest.get("model") == model
     same_lexicon = previous is not None and previous.manifest.get("lexicon") == lexicon.fingerprint
     old_docs: dict[str, Any] = previous.manifest["documents"] if previous and same_model else {}
-    old_records = {r["passage_id"]: r for r in previous.passages()} if old_docs else {}
+    old_records = {r["passage_id"]: r for r in previous.passages()} if previous and old_docs else {}
 
     records: list[dict[str, Any]] = []
     to_embed: list[int] = []          # positions in `records` that need new vectors

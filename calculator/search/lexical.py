@@ -13,12 +13,13 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
 from scipy import sparse
 
-from calculator.corpus.tables import tables_dir
+from calculator.core.config import get_settings
 
 K1 = 1.2
 B = 0.75
@@ -32,7 +33,7 @@ _KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 class Lexicon:
     """Tokenizer and query expansion, built from the data files in knowledge/data/."""
 
-    tokenizer: object            # jieba.Tokenizer with the domain dictionary
+    tokenizer: Any               # jieba.Tokenizer with the domain dictionary (jieba has no type hints)
     stopwords: frozenset[str]
     synonyms: dict[str, tuple[str, ...]]
     fingerprint: str             # changes when the tokens of indexed passages would change
@@ -65,7 +66,7 @@ class Lexicon:
 
 
 def _data_dir() -> Path:
-    return tables_dir()
+    return get_settings().tables_dir
 
 
 def _read_lines(path: Path) -> list[str]:

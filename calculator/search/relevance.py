@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from calculator.search.lexical import Lexicon, get_lexicon
-from calculator.corpus.tables import OUTSIDE_XUCHANG, ReferenceTables, load_tables
+from calculator.core.config import get_settings
 from calculator.core.wording import chat_words
+from calculator.corpus.tables import OUTSIDE_XUCHANG, ReferenceTables, load_tables
+from calculator.search.lexical import LexicalIndex, Lexicon, get_lexicon
 
 RELEVANCE_MIN = 0.45        # share of the question's weighted content a passage must cover
 _NOUN_LIKE = re.compile(r"^(n|x|j|l|i|vn|eng|s)")   # jieba tags of nouns, idioms, domain words
@@ -73,7 +74,7 @@ class QuestionTerms:
 class _Vocabulary:
     """Document frequencies of the index's lexical terms: how specific a word is in this corpus."""
 
-    def __init__(self, lexical: Any) -> None:
+    def __init__(self, lexical: LexicalIndex) -> None:
         counts = lexical.matrix.indptr[1:] - lexical.matrix.indptr[:-1]
         self.df = {term: int(counts[i]) for term, i in lexical.term_ids.items()}
         self.size = max(int(lexical.size), 1)
@@ -115,7 +116,7 @@ def _pos_tokenizer(lexicon: Lexicon) -> Any:
 
 
 def _alias_forms() -> dict[str, tuple[str, ...]]:
-    return _alias_forms_of(load_tables())
+    return _alias_forms_of(load_tables(get_settings().tables_dir))
 
 
 @lru_cache(maxsize=2)
@@ -131,7 +132,7 @@ def _alias_forms_of(tables: ReferenceTables) -> dict[str, tuple[str, ...]]:
 
 
 def _in_scope_places() -> frozenset[str]:
-    return _in_scope_places_of(load_tables())
+    return _in_scope_places_of(load_tables(get_settings().tables_dir))
 
 
 @lru_cache(maxsize=2)

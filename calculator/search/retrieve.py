@@ -13,13 +13,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LangChainDocument
-from langchain_core.retrievers import BaseRetriever
 
-from calculator.corpus.citation import SummaryMark
 from calculator.core.config import BUNDLED_MODEL, get_settings
 from calculator.core.errors import UserError
+from calculator.corpus.citation import SummaryMark
 from calculator.search.index import open_index
 from calculator.search.lexical import MAX_QUERY_CHARS, get_lexicon
 
@@ -154,14 +151,3 @@ def search(query: str, k: int = 5, timings: dict[str, float] | None = None) -> l
                        dense=fusion_started - dense_started,
                        fusion=(finished - fusion_started) + (lexical_started - started))
     return hits
-
-
-class PolicyRetriever(BaseRetriever):
-    """`search` as a LangChain retriever: Documents whose metadata carry provenance and scores."""
-
-    k: int = 5
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LangChainDocument]:
-        return [LangChainDocument(page_content=hit.text, id=hit.passage_id,
-                                  metadata={key: value for key, value in hit.to_json().items() if key != "text"})
-                for hit in search(query, self.k)]

@@ -1,1 +1,1 @@
-"""The Gradio page (calculator/ui/layout.py) and its handlers: thin over the library, one module per tab."""
+"""The Gradio page (calculator/ui/server.py) and its handlers: thin over the library, one module per tab."""

@@ -15,13 +15,13 @@ from typing import Any
 import gradio as gr
 
 from calculator.core.errors import UserError
+from calculator.core.vocabulary import VALIDITY_LABEL
 from calculator.ui.common import error_html, friendly
 
 log = logging.getLogger("calculator.app")
 DISABLED = ("知识库管理未启用：请在环境变量中设置 ADMIN_USER 和 ADMIN_PASSWORD 后重启应用"
             "（没有默认密码）。")
 POLL_SECONDS = 2.0
-VALIDITY_WORD = {"current": "现行", "expired": "已到期", "not_yet": "未生效"}
 
 
 def _require_login(request: gr.Request | None) -> None:
@@ -110,7 +110,7 @@ def catalog_check(request: gr.Request) -> str:
                        for p in report["problems"])
         return (error_html(f"政策库校验未通过：{serving}") +
                 f'<table class="pc-apply"><tr><th>文件</th><th>位置</th><th>问题</th></tr>{rows}</table>')
-    items = "".join(f"<tr><td>{escape(i['title'])}</td><td>{escape(VALIDITY_WORD.get(i['status'], i['status']))}</td><td>{escape(str(i['valid_until'] or '长期'))}</td>"
+    items = "".join(f"<tr><td>{escape(i['title'])}</td><td>{escape(VALIDITY_LABEL.get(i['status'], i['status']))}</td><td>{escape(str(i['valid_until'] or '长期'))}</td>"
                     f"<td>{escape('；'.join(i['caveats']))}</td></tr>" for i in report["items"])
     return (f'<div class="pc-results">✓ 校验通过（{escape(report["today"])}）：{report["count"]} 项政策，'
             f'{report["quotes_verified"]} 处引文已逐字核对，引用 {len(report["documents_cited"])} 份文件。'

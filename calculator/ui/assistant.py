@@ -11,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from calculator.dialogue import chat
+from calculator.dialogue.chat import ChatState, Reply
 from calculator.present.html import NO_INDEX_NOTICE, answer_html, notice_html, results_html
 from calculator.ui.common import cited_html, error_html, friendly, index_ready, user_message
 from calculator.ui.exports import FORMAT_LABELS, export_sheet
@@ -34,7 +35,7 @@ SINGLE_ANSWERS = ("都没有", "不清楚")  # answers to a set question that ex
 FIXED_OUTPUTS = 11
 
 
-def _reply_controls(reply: Any) -> list[Any]:
+def _reply_controls(reply: Reply | None) -> list[Any]:
     """The multi-choice box (for a set question such as 资质) and the quick-reply buttons for this reply.
 
     A set question gets check boxes for its members and one 确定 that sends the picked labels joined by
@@ -53,7 +54,7 @@ def _reply_controls(reply: Any) -> list[Any]:
                        for i in range(QUICK_SLOTS)]
 
 
-def _view(history: list[dict[str, Any]], state: Any, reply: Any, report: dict[str, Any] | None,
+def _view(history: list[dict[str, Any]], state: ChatState, reply: Reply, report: dict[str, Any] | None,
           clear_answer: bool = False) -> list[Any]:
     """Component values after a turn. Panels change only when the reply brings something for them: the
     results with a new report, the sources with a new answer (a plain profile answer keeps the last one)."""
@@ -93,7 +94,7 @@ def start() -> list[Any]:
     """A new conversation: the greeting and the first question (also "重新开始")."""
     try:
         state, reply = chat.new_session()
-    except Exception as exc:  # noqa: BLE001 - the page must come up even if the chat cannot
+    except Exception as exc:
         history = _say([], user_message(exc, "start"))
         return [history, history, "", None, None, results_html(None, EMPTY_RESULTS), [], "", _notice(),
                 *_reply_controls(None)]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import logging
 import traceback
+from collections.abc import Callable
 from html import escape
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import gradio as gr
 
@@ -47,7 +48,7 @@ def friendly(on_error: Callable[..., Any]) -> Callable[[F], F]:
         def inner(*args: Any) -> Any:
             try:
                 return fn(*args)
-            except Exception as exc:  # noqa: BLE001 - the page must never show a traceback
+            except Exception as exc:
                 return on_error(user_message(exc, fn.__name__), *args)
         return inner  # type: ignore[return-value]
     return wrap
@@ -67,9 +68,9 @@ def citation_context(args: list[Any]) -> str:
     index, and a quote without offsets is located in the text. Documents are public, so nothing
     about the session is needed.
     """
+    from calculator.core.textnorm import locate
     from calculator.policy.catalog import load_catalog
     from calculator.present.html import context_html
-    from calculator.core.textnorm import locate
 
     try:
         doc_id, start, end, quote = (list(args) + ["", "", "", ""])[:4]
@@ -81,7 +82,7 @@ def citation_context(args: list[Any]) -> str:
         else:
             span = locate(doc.text, str(quote)[:MAX_QUOTE_CHARS]) if quote else None
         return context_html(doc, *(span or (None, None)))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f'<div class="pc-ctx-text">{user_message(exc, "citation_context")}</div>'
 
 
@@ -120,6 +121,6 @@ def index_ready() -> bool:
 
     try:
         return current_generation(get_settings()) is not None
-    except Exception as exc:  # noqa: BLE001 - a broken data folder means "not ready", said on the page
+    except Exception as exc:
         user_message(exc, "index_ready")
         return False

@@ -9,13 +9,16 @@ from __future__ import annotations
 import functools
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from calculator.core.errors import UserError
 from calculator.ui.common import error_html, friendly
 from calculator.ui.exports import export_dir
+
+if TYPE_CHECKING:
+    from calculator.officials.coverage import CoverageReport
 
 CALENDAR_COLUMNS = ["状态", "标题", "到期日期", "剩余天数", "层级", "部门", "类别", "提示"]  # 编号 etc. stay in the CSV
 GAP_FILTERS = {"无确定符合的群体": "zero_eligible", "完全无覆盖的群体": "gaps", "全部群体": "all"}
@@ -40,7 +43,7 @@ def _write(data: bytes, name: str) -> str:
     return str(path)
 
 
-def _coverage_summary(report: Any) -> str:
+def _coverage_summary(report: CoverageReport) -> str:
     s = report.summary()
     lines = [
         f"**{report.today.isoformat()}**：按区县 × 划型行业 × 企业规模 × 资质 × 纳税人类型共 **{s['segments']:,}** 类企业群体，"
@@ -53,7 +56,7 @@ def _coverage_summary(report: Any) -> str:
     return "\n".join(lines)
 
 
-def _gap_rows(report: Any, which: str) -> list[dict[str, Any]]:
+def _gap_rows(report: CoverageReport, which: str) -> list[dict[str, Any]]:
     """Table rows for the chosen filter, least covered first (rows() sorts)."""
     chosen = {"gaps": report.gaps, "zero_eligible": report.zero_eligible}.get(which)
     return report.rows(chosen() if chosen else None)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
+from calculator.facts.codes import credit_code_ok
 from calculator.facts.parse.lexicon import Term, lexicon, normalize_case
 from calculator.facts.parse.quantities import Quantity, find_quantities
-from calculator.facts.profile import credit_code_ok
+from calculator.facts.parse.result import Fact
 from calculator.facts.schema import FactSchema
 
 # Which field units a quantity of each kind can express (a bare number fits any, in the field's unit).
@@ -34,18 +34,6 @@ KIND_UNITS: dict[str, set[str]] = {
 NOT_FACTS = {"count"}  # 3项, 一家: counted things that are no profile fact
 _CREDIT = re.compile(r"(?<![0-9a-z])(?=[0-9a-z]*[0-9])[0-9a-z]{18}(?![0-9a-z])")  # GB 32100 code
 _MASKING = ("keyword", "choice", "quarter_words")  # words whose numerals are no number (一个月, 一季度)
-
-
-@dataclass
-class Fact:
-    """A value for one profile field, in profile units, with the words it came from."""
-
-    field: str
-    value: Any
-    span: str
-    approx: bool = False
-    note: str = ""          # the original wording when the stored value stands for a bound ("不到300人")
-    weight: int = 0         # for choices: the alias length (a longer, more specific alias wins)
 
 
 @dataclass

@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from calculator.facts.schema import FactSchema
+if TYPE_CHECKING:
+    from calculator.facts.schema import FactSchema
+
 
 WORDS_FILE = Path(__file__).with_name("words.yaml")
 

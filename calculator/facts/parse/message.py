@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import Any
 
 from calculator.core.config import get_settings
-from calculator.facts.parse.facts import ClauseReader, Fact, Reading, fits, to_fact
+from calculator.core.errors import UserError
+from calculator.facts.parse.facts import ClauseReader, Reading, fits, to_fact
 from calculator.facts.parse.lexicon import Lexicon, lexicon
-from calculator.facts.parse.result import ParseResult, finish
+from calculator.facts.parse.result import Fact, ParseResult, Understood
 from calculator.facts.parse.text import normalize, split_clauses
+from calculator.facts.profile import validate_profile
 from calculator.facts.schema import FactSchema
 
 MAX_CHARS = 2000
@@ -35,8 +38,8 @@ def parse_message(text: str, expected: str | None, schema: FactSchema) -> ParseR
     result = ParseResult()
     short = _short_answer(lex, norm, expected, members)
     if short is not None:
-        facts, result.unknown = short
-        return finish(result, facts, schema)
+        answered, result.unknown = short
+        return finish(result, answered, schema)
     today = get_settings().today
     reader = ClauseReader(schema, today, expected)
     readings = [reader.read(clause[i:i + CLAUSE_CHARS])
@@ -185,3 +188,41 @@ def _report(readings: list[Reading], used: set[int], result: ParseResult) -> Non
         for q in unused:
             if q.kind in REPORTED_KINDS:   # not a year or date: those often only say when (2019年营收…)
                 result.add_fragment(q.text)
+
+
+# ---------------------------------------------------------------- validation: the last step
+
+def display(schema: FactSchema, key: str, value: Any, approx: bool, note: str) -> str:
+    label = schema.label(key)
+    shown = schema.format_value(key, value)
+    if note:
+        return f"{label}：{shown}（{note}）"
+    return f"{label}：{'约' if approx else ''}{shown}"
+
+
+def check(fact: Fact, schema: FactSchema) -> tuple[Any, str]:
+    """(valid value, "") or (None, one Chinese line naming the field and its bounds)."""
+    try:
+        profile = validate_profile({fact.field: fact.value}, schema)
+    except UserError as exc:
+        return None, exc.zh.removeprefix("画像有误：")
+    return getattr(profile, fact.field), ""
+
+
+def finish(result: ParseResult, facts: list[Fact], schema: FactSchema) -> ParseResult:
+    """Validate each fact (the last one for a field wins) into updates, understood and errors."""
+    last: dict[str, Fact] = {}
+    for fact in facts:
+        last.pop(fact.field, None)
+        last[fact.field] = fact
+    for fact in last.values():
+        value, error = check(fact, schema)
+        if error:
+            result.errors.append(error)
+            continue
+        result.updates[fact.field] = value
+        result.understood.append(Understood(fact.field, schema.label(fact.field), value,
+                                            display(schema, fact.field, value, fact.approx, fact.note), fact.span,
+                                            fact.approx))
+    result.unknown = [k for k in dict.fromkeys(result.unknown) if k not in result.updates]
+    return result

@@ -1,16 +1,23 @@
-"""What the parser returns, and the last step that checks every value against the Profile model."""
+"""What the parser returns: facts with the words they came from, what was not understood, and errors."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from calculator.core.errors import UserError
-from calculator.facts.parse.facts import Fact
-from calculator.facts.profile import validate_profile
-from calculator.facts.schema import FactSchema
-
 FRAGMENT_CHARS = 30   # a reported fragment is cut to this many characters
 MAX_FRAGMENTS = 10
+
+
+@dataclass
+class Fact:
+    """A value for one profile field, in profile units, with the words it came from."""
+
+    field: str
+    value: Any
+    span: str
+    approx: bool = False
+    note: str = ""          # the original wording when the stored value stands for a bound ("不到300人")
+    weight: int = 0         # for choices: the alias length (a longer, more specific alias wins)
 
 
 @dataclass(frozen=True)
@@ -43,39 +50,3 @@ class ParseResult:
             text = text[:FRAGMENT_CHARS] + "…"
         if text and text not in self.not_understood and len(self.not_understood) < MAX_FRAGMENTS:
             self.not_understood.append(text)
-
-
-def display(schema: FactSchema, key: str, value: Any, approx: bool, note: str) -> str:
-    label = schema.label(key)
-    shown = schema.format_value(key, value)
-    if note:
-        return f"{label}：{shown}（{note}）"
-    return f"{label}：{'约' if approx else ''}{shown}"
-
-
-def check(fact: Fact, schema: FactSchema) -> tuple[Any, str]:
-    """(valid value, "") or (None, one Chinese line naming the field and its bounds)."""
-    try:
-        profile = validate_profile({fact.field: fact.value}, schema)
-    except UserError as exc:
-        return None, exc.zh.removeprefix("画像有误：")
-    return getattr(profile, fact.field), ""
-
-
-def finish(result: ParseResult, facts: list[Fact], schema: FactSchema) -> ParseResult:
-    """Validate each fact (the last one for a field wins) into updates, understood and errors."""
-    last: dict[str, Fact] = {}
-    for fact in facts:
-        last.pop(fact.field, None)
-        last[fact.field] = fact
-    for fact in last.values():
-        value, error = check(fact, schema)
-        if error:
-            result.errors.append(error)
-            continue
-        result.updates[fact.field] = value
-        result.understood.append(Understood(fact.field, schema.label(fact.field), value,
-                                            display(schema, fact.field, value, fact.approx, fact.note), fact.span,
-                                            fact.approx))
-    result.unknown = [k for k in dict.fromkeys(result.unknown) if k not in result.updates]
-    return result

@@ -6,21 +6,26 @@ such a tree could never be met, which is always an authoring mistake, so the cat
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from calculator.core.errors import LocatedError
-from calculator.facts.schema import FieldSpec
-from calculator.policy.rules.tree import Group, Leaf, Node, target
+
+if TYPE_CHECKING:
+    from calculator.facts.schema import FieldSpec
+    from calculator.policy.rules.tree import Group, Leaf, Node
 
 
 def conjuncts(node: Node) -> Iterator[Leaf]:
-    """Leaves that must all hold for `node` to be met (through nested `all` and references)."""
-    node = target(node)
-    if isinstance(node, Leaf):
-        yield node
-    elif isinstance(node, Group) and node.kind == "all":
-        for child in node.children:
+    """Leaves that must all hold for `node` to be met (through nested `all` and references); nodes are
+    told apart by `kind`, so this check needs nothing from the tree module at run time."""
+    if node.kind == "ref":
+        node = node.definition.node  # type: ignore[attr-defined]
+    if node.kind == "leaf":
+        yield node  # type: ignore[misc]
+    elif node.kind == "all":
+        for child in node.children_nodes():
             yield from conjuncts(child)
 
 

@@ -6,8 +6,9 @@ order. Every problem is a LocatedError whose `path` points into the YAML (condit
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from calculator.core.errors import LocatedError
 from calculator.corpus.citation import ClauseRef

@@ -9,15 +9,18 @@ built only for results someone reads.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from calculator.corpus.citation import ClauseRef
-from calculator.facts.schema import FactSchema, FieldSpec
-from calculator.policy.rules import wording  # noqa: I001 (a module, not the package namespace)
+from calculator.core.vocabulary import MET, NOT_MET, UNKNOWN
+from calculator.policy.rules import wording
 
-MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
+if TYPE_CHECKING:  # nodes hold these; load.py builds the nodes and imports them
+    from calculator.corpus.citation import ClauseRef
+    from calculator.facts.schema import FactSchema, FieldSpec
+
 ORDERING = ("<", "<=", ">", ">=")
 OPS = ("==", "!=", *ORDERING, "in", "not_in", "contains")
 OPS_BY_TYPE: dict[str, tuple[str, ...]] = {
@@ -286,22 +289,15 @@ class Ref(Node):
     definition: Definition
     path: str
     kind: str = dataclass_field(default="ref", init=False)
+    text: str = dataclass_field(init=False)
+    cite: ClauseRef | None = dataclass_field(init=False)
+    schema: FactSchema = dataclass_field(init=False, repr=False)
     test: Test = dataclass_field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.test = self.definition.node.test  # no indirection on the fast path
-
-    @property  # type: ignore[override]
-    def text(self) -> str:
-        return self.definition.text
-
-    @property  # type: ignore[override]
-    def cite(self) -> ClauseRef | None:
-        return self.definition.node.cite
-
-    @property  # type: ignore[override]
-    def schema(self) -> FactSchema:
-        return self.definition.node.schema
+        body = self.definition.node  # a definition is fixed once parsed: its words and test are shared
+        self.text, self.cite, self.schema = body.text, body.cite, body.schema
+        self.test = body.test  # no indirection on the fast path
 
     def combine(self, outcomes: Sequence[str]) -> str:
         return self.definition.node.combine(outcomes)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from calculator.core.vocabulary import MET, NOT_MET, UNKNOWN
+
 if TYPE_CHECKING:
     from calculator.policy.rules.tree import Leaf, Node, Trace
 
-MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 SYMBOL = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 
 

@@ -11,21 +11,35 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from reportlab.lib import colors
+from reportlab.lib import colors, textsplit
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
-from reportlab.lib import textsplit
-from reportlab.platypus import paragraph as rl_paragraph
 from reportlab.platypus import (
-    CondPageBreak, Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
 )
+from reportlab.platypus import paragraph as rl_paragraph
 
 from calculator.present.export.fonts import PdfFonts, pdf_fonts
 from calculator.present.export.sheet import (
-    ASSUMED_LABEL, CAVEAT_LABEL, MISSING_LABEL, Cite, Fact, Item, Sheet, clean, item_rows,
+    ASSUMED_LABEL,
+    CAVEAT_LABEL,
+    MISSING_LABEL,
+    Cite,
+    Fact,
+    Item,
+    Sheet,
+    clean,
+    item_rows,
 )
 
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 18 * mm, 16 * mm, 24 * mm
@@ -236,7 +250,7 @@ def _canvas_class(fonts: PdfFonts, sheet: Sheet) -> type[canvas.Canvas]:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
 
-        def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
             self._startPage()
 

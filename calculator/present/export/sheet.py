@@ -12,17 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from calculator.corpus.citation import SUMMARY_NOTE
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
+from calculator.core.vocabulary import SHEET_STATUS_LABEL, SUMMARY_NOTE
 from calculator.facts.schema import FactSchema, default_schema, format_number
 
 HEADING = "许昌惠企政策计算器 · 政策匹配结果单"
 DISCLAIMER = "本结果依据政策规则自动计算，仅供参考，最终以主管部门审核为准"
-STATUS_LABEL = {"eligible": "可享受", "need_info": "需补充信息", "not_eligible": "暂不符合"}
 SET_LABEL = {"certifications": "已获资质认定"}
 CHECKBOX = "☐"
 MODE_HINT = {  # what each 兑现方式 asks of the applicant, in the words a clerk would use
@@ -109,7 +109,7 @@ class Item:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABEL.get(self.status, self.status)
+        return SHEET_STATUS_LABEL.get(self.status, self.status)
 
     @property
     def mode_line(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -48,7 +49,7 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def _put(ws, row: int, column: int, value: str) -> None:  # noqa: ANN001 (openpyxl worksheet)
+def _put(ws: Any, row: int, column: int, value: str) -> None:
     cell = ws.cell(row=row, column=column, value=value[:XLSX_CELL_MAX])
     cell.data_type = "s"  # never a formula, whatever the text starts with
     cell.alignment = WRAP

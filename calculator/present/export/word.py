@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -19,7 +20,14 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from calculator.present.export.sheet import (
-    ASSUMED_LABEL, CAVEAT_LABEL, MISSING_LABEL, Cite, Fact, Item, Sheet, item_rows,
+    ASSUMED_LABEL,
+    CAVEAT_LABEL,
+    MISSING_LABEL,
+    Cite,
+    Fact,
+    Item,
+    Sheet,
+    item_rows,
 )
 
 BODY_FONT, HEAD_FONT, LATIN_FONT = "宋体", "黑体", "Arial"
@@ -53,6 +61,7 @@ _AFTER_SHD_TCPR = ("w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:v
 
 def _shade(element: Paragraph | _Cell, fill: str) -> None:
     """Background colour of a paragraph or a table cell (w:shd, placed where the schema wants it)."""
+    successors: tuple[str, ...]
     if isinstance(element, Paragraph):
         props, successors = element._p.get_or_add_pPr(), _AFTER_SHD_PPR
     else:
@@ -64,7 +73,7 @@ def _shade(element: Paragraph | _Cell, fill: str) -> None:
     props.insert_element_before(shd, *successors)
 
 
-def _para(container: Document | _Cell, text: str = "", size: float = 10.5, color: RGBColor = INK,
+def _para(container: DocxDocument | _Cell, text: str = "", size: float = 10.5, color: RGBColor = INK,
           east_asia: str = BODY_FONT, align: WD_ALIGN_PARAGRAPH | None = None, after: float = 2) -> Paragraph:
     para = container.add_paragraph()
     para.paragraph_format.space_after = Pt(after)
@@ -93,7 +102,7 @@ def _cite(cell: _Cell, index: int, cite: Cite) -> None:
         _font(para.add_run(f"（{cite.note}）"), 8.5, NOTE)
 
 
-def _table(doc: Document, columns: int, widths: list[Mm]) -> Table:
+def _table(doc: DocxDocument, columns: int, widths: list[Mm]) -> Table:
     table = doc.add_table(rows=0, cols=columns)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -118,20 +127,20 @@ def _repeat_header(table: Table) -> None:
     tr_pr.append(header)
 
 
-def _section(doc: Document, text: str) -> None:
+def _section(doc: DocxDocument, text: str) -> None:
     para = _para(doc, text, 13, ACCENT, HEAD_FONT, after=6)
     para.paragraph_format.space_before = Pt(10)
     para.paragraph_format.keep_with_next = True
     _shade(para, BAND)
 
 
-def _header(doc: Document, sheet: Sheet) -> None:
+def _header(doc: DocxDocument, sheet: Sheet) -> None:
     _para(doc, sheet.heading, 17, ACCENT, HEAD_FONT, WD_ALIGN_PARAGRAPH.CENTER, after=2)
     _para(doc, f"计算日期：{sheet.today}　　编号：{sheet.reference}", 9.5, MUTED, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "结果概要：" + sheet.overview, 10.5, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
 
 
-def _profile(doc: Document, sheet: Sheet) -> None:
+def _profile(doc: DocxDocument, sheet: Sheet) -> None:
     _section(doc, "一、企业信息")
     if not sheet.profile:
         _para(doc, "（未填写企业信息）", color=MUTED)
@@ -153,7 +162,7 @@ def _profile(doc: Document, sheet: Sheet) -> None:
         _derived(doc, sheet.derived)
 
 
-def _derived(doc: Document, facts: tuple[Fact, ...]) -> None:
+def _derived(doc: DocxDocument, facts: tuple[Fact, ...]) -> None:
     widths = [PROFILE_LABEL_W, Mm(22), Mm(int(TEXT_WIDTH.mm - PROFILE_LABEL_W.mm - 22))]
     table = _table(doc, 3, widths)
     for cell, text in zip(_row(table, widths), ("推算项目", "结果", "计算过程与依据")):
@@ -173,7 +182,7 @@ def _derived(doc: Document, facts: tuple[Fact, ...]) -> None:
                 _font(para.add_run(f"（{fact.cite.note}）"), 8.5, NOTE)
 
 
-def _item(doc: Document, number: int, item: Item) -> None:
+def _item(doc: DocxDocument, number: int, item: Item) -> None:
     widths = [LABEL_W, Mm(int(TEXT_WIDTH.mm - LABEL_W.mm))]
     table = _table(doc, 2, widths)
     title_cells = _row(table, widths)
@@ -201,7 +210,7 @@ def _item(doc: Document, number: int, item: Item) -> None:
     _para(doc, after=4)
 
 
-def _items(doc: Document, heading: str, items: tuple[Item, ...], empty: str) -> None:
+def _items(doc: DocxDocument, heading: str, items: tuple[Item, ...], empty: str) -> None:
     _section(doc, f"{heading}（{len(items)}项）")
     if not items:
         _para(doc, empty, color=MUTED)
@@ -209,7 +218,7 @@ def _items(doc: Document, heading: str, items: tuple[Item, ...], empty: str) -> 
         _item(doc, i, item)
 
 
-def _not_eligible(doc: Document, items: tuple[Item, ...]) -> None:
+def _not_eligible(doc: DocxDocument, items: tuple[Item, ...]) -> None:
     """One line per item (why not, and how close), its clauses in one short line without quotes."""
     _section(doc, f"四、暂不符合（{len(items)}项）")
     if not items:
@@ -238,7 +247,7 @@ def _field(para: Paragraph, instruction: str) -> None:
     para._p.append(field)
 
 
-def _footer(doc: Document, sheet: Sheet) -> None:
+def _footer(doc: DocxDocument, sheet: Sheet) -> None:
     footer = doc.sections[0].footer
     first = footer.paragraphs[0]
     first.alignment = WD_ALIGN_PARAGRAPH.CENTER
