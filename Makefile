@@ -8,32 +8,39 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install system-deps ingest bench lock clean
+.PHONY: run test check install system-deps ingest bench lock clean
 
 run: install
 	$(PY) ingest.py
 	$(PY) app.py
 
-test: install system-deps
-	$(PY) -m pytest -q tests
+test: install system-deps check
+	$(PY) -m pytest -q
+
+# Static checks: lint and types (also part of `make test`).
+check: install
+	$(PY) -m ruff check calculator tests bench app.py ingest.py
+	$(PY) -m mypy
 
 bench: install
 	$(PY) -m bench all
 
 install: .venv/.installed
 
-.venv/.installed: requirements.txt
+.venv/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	test -x $(UV) || $(PY) -m pip install -q uv==0.13.9
 	$(UV) pip install -q -p $(PY) -r requirements.txt $(FINDLINKS)
+	$(UV) pip install -q -p $(PY) --no-deps -e .
 	touch $@
 
-# Debian packages the browser test and the PDF export need (Chromium, its driver, a CJK font, poppler).
+# Debian packages the tests need: Chromium and its driver (browser tests), a CJK and an emoji font and
+# poppler (PDF checks), and Java 17 for Apache Spark in local mode (register-scale parity tests).
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list 2>/dev/null | grep -qi "wqy" && fc-list 2>/dev/null | grep -qi "emoji" || { \
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && command -v java >/dev/null && fc-list 2>/dev/null | grep -qi "wqy" && fc-list 2>/dev/null | grep -qi "emoji" || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium chromium-driver fonts-wqy-microhei fonts-noto-color-emoji poppler-utils >/dev/null; }
+	    chromium chromium-driver fonts-wqy-microhei fonts-noto-color-emoji poppler-utils openjdk-17-jre-headless >/dev/null; }
 
 ingest: install
 	$(PY) ingest.py

@@ -21,7 +21,7 @@ QUESTION_SETS = {"dev": PROJECT_ROOT / "tests" / "data" / "dev_questions.jsonl",
                  "extra": PROJECT_ROOT / "tests" / "data" / "retrieval_extra.jsonl"}
 # The bundled corpus ingested once and kept (data/ is outside git): `build` is incremental, so the
 # benchmarks that only *read* an index share it and pay for the embedding once, not once each.
-# BENCH_DATA_DIR may name another up-to-date index of knowledge/docs (tests/test_bench.py passes its own).
+# BENCH_DATA_DIR may name another up-to-date index of knowledge/docs (tests/system/test_bench.py passes its own).
 BENCH_DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR") or PROJECT_ROOT / "data" / "bench" / "index")
 
 

@@ -63,7 +63,7 @@ def _chroma_settings() -> Any:
 
 _clients: dict[tuple[str, ...], Any] = {}
 # Two threads constructing the first PersistentClient for a path at once get a half-started shared
-# system ("Could not connect to tenant default_tenant"), so creation is serialised (tests/test_load.py).
+# system ("Could not connect to tenant default_tenant"), so creation is serialised (tests/system/test_load.py).
 _clients_lock = threading.Lock()
 
 
@@ -466,7 +466,7 @@ class IndexReader:
         return [self.row_of[pid] for pid in result["ids"][0] if pid in self.row_of]
 
 
-# Queries to a Chroma server run here so that each waits at most SERVER_QUERY_TIMEOUT_S (tests/test_faults.py):
+# Queries to a Chroma server run here so that each waits at most SERVER_QUERY_TIMEOUT_S (tests/system/test_faults.py):
 # a server that accepts connections but never answers (stopped, swapping) otherwise blocks a chat turn forever.
 # A stalled query keeps its worker until the server answers; once all are stuck, new queries time out waiting.
 SERVER_QUERY_TIMEOUT_S = 5.0

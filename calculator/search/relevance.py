@@ -10,7 +10,7 @@ the word, a synonym (knowledge/data/synonyms.yaml) or, for an industry alias, th
 A place the knowledge base does not cover (jieba tag `ns`, not 许昌/河南/中国 or a county of 许昌)
 must appear in the passage itself: "深圳的人才公寓" is not answered by 许昌's 人才公寓.
 
-RELEVANCE_MIN was set once on the whole question sets (tests/test_answer.py reports the rates on the
+RELEVANCE_MIN was set once on the whole question sets (tests/dialogue/test_answer.py reports the rates on the
 dev and extra questions and on tests/data/questions_out_of_scope.jsonl), not per question.
 """
 from __future__ import annotations

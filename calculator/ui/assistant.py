@@ -22,7 +22,7 @@ QUICK_SLOTS = 12  # the longest quick-reply list (行业) has 12 entries
 # ~10 ms of CPU without an LLM, so on 2 cores more workers change nothing there (50 sessions × 5 turns:
 # p95 6–10 s either way, all queueing); but with the optional LLM a turn mostly waits for the model, and
 # one worker makes every user wait for everyone's LLM calls: with a 0.5 s stub, p95 25 s with 1 worker,
-# 7.6 s with 4 (tests/test_load.py).
+# 7.6 s with 4 (tests/system/test_load.py).
 CHAT_CONCURRENCY = 4
 CHAT_EVENTS: dict[str, Any] = {"concurrency_limit": CHAT_CONCURRENCY, "concurrency_id": "chat"}
 MAX_MESSAGE_CHARS = chat.MAX_MESSAGE_CHARS  # the chat reads no more (and says so); the history shows no more

@@ -1,6 +1,6 @@
 """窗口办理: the whole profile as a form for a service-hall clerk; compute, print the sheet, next applicant.
 
-Handlers are module functions over plain values (tested in tests/test_app.py); `build` only lays out
+Handlers are module functions over plain values (tested in tests/ui/test_app.py); `build` only lays out
 components and wires them. The last report lives in the session's gr.State, nowhere else.
 """
 from __future__ import annotations

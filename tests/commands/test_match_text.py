@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from paths import DATA
 
 from calculator.facts.parse import parse_text
 from calculator.policy.match import match_profile
 
-CASES = yaml.safe_load((Path(__file__).parent / "data" / "match_text_cases.yaml").read_text(encoding="utf-8"))
+CASES = yaml.safe_load((DATA / "match_text_cases.yaml").read_text(encoding="utf-8"))
 TODAY = date(2026, 11, 23)
 
 

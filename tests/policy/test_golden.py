@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
+from paths import GOLDEN
 
 from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE
 from calculator.policy.catalog import Catalog, load_catalog
 from calculator.policy.match import match_profile
 
-GOLDEN_DIR = Path(__file__).parent / "golden"
+GOLDEN_DIR = GOLDEN
 CASE_KEYS = {"name", "today", "profile", "status", "amount", "missing"}
 STATUSES = {ELIGIBLE, NEED_INFO, NOT_ELIGIBLE}
 

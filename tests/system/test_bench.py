@@ -16,7 +16,7 @@ from apprunner import CLEARED, ROOT
 pytestmark = pytest.mark.slow
 
 # name → (the smallest arguments, a line of its table); `ingest` is left out: even its smallest run
-# embeds the corpus twice (~1 min), and tests/test_ingest.py covers what it calls.
+# embeds the corpus twice (~1 min), and tests/search/test_ingest.py covers what it calls.
 SMALLEST = {
     "match": ([], "synthetic verdicts"),
     "chat": (["--rounds", "1"], "(target p95 < 300 ms)"),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from paths import ROOT
 
 from calculator.facts.schema import default_schema
 from calculator.officials import coverage
@@ -25,7 +26,7 @@ FIELDS, SETS = default_schema().fields, default_schema().sets
 REGIONS, SIZE_STANDARDS = default_schema().tables.regions, default_schema().tables.size_standards
 
 TODAY = date(2026, 11, 23)
-POLICIES = Path(__file__).resolve().parent.parent / "knowledge" / "policies"
+POLICIES = ROOT / "knowledge" / "policies"
 
 
 @pytest.fixture(scope="module")

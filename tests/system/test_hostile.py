@@ -1,8 +1,8 @@
 """Hostile input: arbitrary text and data, 100 KB messages, documents that carry instructions, hostile uploads,
 bad command lines, and what an attacker or a careless client can reach in the running app.
 
-The parser's own phrasing and property tests are tests/test_parse.py; upload names and contents through the
-library are tests/test_admin.py. This file fills the gaps: the profile model and the chat's entry points under
+The parser's own phrasing and property tests are tests/facts/test_parse.py; upload names and contents through the
+library are tests/ui/test_admin.py. This file fills the gaps: the profile model and the chat's entry points under
 arbitrary data, bounds in time and size end to end, injected instructions through a real (small) index and the
 LLM stub, uploads through the running app's admin handler, and nothing identifying in the app's log.
 """
@@ -27,6 +27,7 @@ import pytest
 from apprunner import ROOT, App, running_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import DATA
 
 from calculator.core.errors import UserError
 from calculator.facts.profile import validate_profile
@@ -34,7 +35,7 @@ from calculator.facts.schema import NUMERIC, default_schema
 
 FIELDS, SETS = default_schema().fields, default_schema().sets
 
-HOSTILE = Path(__file__).parent / "data" / "hostile"
+HOSTILE = DATA / "hostile"
 BIG = 100_000                     # characters: a pasted document, a script's payload
 BIG_BOUND_S = 5.0                 # generous: a 100 KB turn takes ~0.2 s here
 COMPANY = "许昌宏图精密机械有限公司"

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 
 from calculator.core.errors import UserError
 
-ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "data" / "dev_questions.jsonl"  # copy of ../shared/eval
 EXTRA = ROOT / "tests" / "data" / "retrieval_extra.jsonl"
 OUT_OF_SCOPE = ROOT / "tests" / "data" / "questions_out_of_scope.jsonl"

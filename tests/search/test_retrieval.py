@@ -9,12 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
+from paths import DATA
 
 from calculator.core.errors import UserError
 
 pytestmark = pytest.mark.slow
-DEV_SET = Path(__file__).resolve().parent / "data" / "dev_questions.jsonl"  # copy of ../shared/eval
-EXTRA_SET = Path(__file__).resolve().parent / "data" / "retrieval_extra.jsonl"
+DEV_SET = DATA / "dev_questions.jsonl"  # copy of ../shared/eval
+EXTRA_SET = DATA / "retrieval_extra.jsonl"
 
 
 def _recall(path: Path, k: int = 5) -> tuple[float, float, list[str]]:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import DATA
 
 from calculator.facts.parse import ParseResult, parse_text
 from calculator.facts.parse.message import parse_message
@@ -18,7 +18,7 @@ from calculator.facts.schema import default_schema
 
 FIELDS, SETS = default_schema().fields, default_schema().sets
 
-CASES = yaml.safe_load((Path(__file__).parent / "data" / "parse_cases.yaml").read_text(encoding="utf-8"))
+CASES = yaml.safe_load((DATA / "parse_cases.yaml").read_text(encoding="utf-8"))
 TODAY = "2026-11-23"
 
 

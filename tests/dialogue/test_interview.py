@@ -5,10 +5,9 @@ real chat; the number of answers each needs to reach its expected eligible items
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
+from paths import DATA
 
 from calculator.dialogue.interview import Question, next_question, question_for, raw_inputs
 from calculator.facts.schema import default_schema
@@ -16,7 +15,7 @@ from calculator.policy.match import match_profile
 
 FIELDS, SETS = default_schema().fields, default_schema().sets
 
-PERSONAS = yaml.safe_load((Path(__file__).parent / "data" / "chat_personas.yaml").read_text(encoding="utf-8"))["personas"]
+PERSONAS = yaml.safe_load((DATA / "chat_personas.yaml").read_text(encoding="utf-8"))["personas"]
 
 
 def _ask(profile: dict, declined: list[str] = ()) -> Question | None:

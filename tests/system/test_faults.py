@@ -1,8 +1,8 @@
 """Faults while the real app runs: the Chroma server stops and comes back, a policy file is broken and fixed.
 
-Both run `python app.py` in a subprocess (tests/apprunner.py) and talk to it with gradio_client, as a
+Both run `python app.py` in a subprocess (tests/support/apprunner.py) and talk to it with gradio_client, as a
 browser session does: the point is what a user of the running service sees, and that the service heals
-without a restart. (An ingest killed half-way is tests/test_ingest.py::test_crash_mid_ingest_keeps_previous_generation:
+without a restart. (An ingest killed half-way is tests/search/test_ingest.py::test_crash_mid_ingest_keeps_previous_generation:
 kill -9 at the worst moment, the previous generation keeps serving, the next run cleans up and completes.)
 """
 from __future__ import annotations

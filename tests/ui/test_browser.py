@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 from apprunner import running_app
+from paths import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
+
 CHROMIUM = "/usr/bin/chromium"
 # The flags that work on these machines (no sandbox as root; no background connections on a closed network).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,4 +1,4 @@
-"""The optional LLM against a loopback OpenAI-compatible stub (tests/llm_stub.py): it may phrase and extract,
+"""The optional LLM against a loopback OpenAI-compatible stub (tests/support/llm_stub.py): it may phrase and extract,
 never cite what retrieval did not return, never change a verdict, never leak its prompt or user data."""
 from __future__ import annotations
 

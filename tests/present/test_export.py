@@ -19,6 +19,7 @@ from typing import Any
 import docx
 import openpyxl
 import pytest
+from paths import DATA
 from pypdf import PdfReader
 
 from calculator.__main__ import main
@@ -29,7 +30,7 @@ from calculator.present.export.fonts import MISSING_GLYPH, pdf_fonts
 from calculator.present.export.pdf import render_pdf
 from calculator.present.export.sheet import DISCLAIMER, HEADING, build_sheet
 
-SAMPLE = Path(__file__).parent / "data" / "sample_report.json"
+SAMPLE = DATA / "sample_report.json"
 NAME = "许昌市瑞丰发制品有限公司"
 SECTIONS = ("一、企业信息", "二、可享受的政策", "三、还需补充信息", "四、暂不符合")
 

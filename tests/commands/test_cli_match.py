@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULT_KEYS = {"policy_id", "title", "status", "benefit", "amount", "mode", "valid_until", "missing",
                "conditions", "citations"}
 

@@ -1,7 +1,7 @@
 """Start the real app (`python app.py`) or a `chroma run` server in a subprocess on a free loopback port,
 and stop it again.
 
-Shared by the tests that need the whole app as users reach it (tests/test_browser.py, test_load.py,
+Shared by the tests that need the whole app as users reach it (tests/ui/test_browser.py, test_load.py,
 test_faults.py, test_hostile.py), the Chroma server tests and the benchmarks (`bench` imports it as
 `tests.apprunner`): the same start-up, the same readiness check, the same log file, so a test can also
 read what the process printed. Never a leftover process: the context managers terminate (then kill) it
@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-23"
 START_TIMEOUT_S = 90.0
 # Settings a developer's shell may carry that would change what the app does under test.

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 
 from calculator.core.vocabulary import CURRENT, EXPIRED, NOT_YET
 from calculator.corpus.citation import SUMMARY_NOTE
@@ -20,7 +21,7 @@ from calculator.policy.formula import Formula, FormulaError
 
 SIZE_STANDARDS = load_schema().tables.size_standards
 
-ROOT = Path(__file__).resolve().parent.parent
+
 POLICIES = ROOT / "knowledge" / "policies"
 DOCS = ROOT / "knowledge" / "docs"
 
