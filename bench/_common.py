@@ -97,7 +97,7 @@ def bench_index() -> Settings:
 @contextmanager
 def chroma_server(path: Path) -> Iterator[int]:
     """`chroma run` on 127.0.0.1 with its data in `path`; yields the port, stops the server on exit."""
-    from tests.apprunner import chroma_server as running_chroma
+    from tests.support.apprunner import chroma_server as running_chroma
 
     with running_chroma(path) as server:
         yield server.port

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.apprunner import free_port
+from tests.support.apprunner import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = [  # a realistic conversation: facts, a quick-reply style answer, a question, a correction

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from calculator.commands.common import parse_today, read_profile
 from calculator.core.errors import UserError
 from calculator.core.vocabulary import OUTCOME_MARK, STATUS_HEADING
+from calculator.facts.interval import json_value
 
 if TYPE_CHECKING:  # the CLI imports the engine only when the command runs
     from calculator.facts.parse import ParseResult
@@ -28,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _parsed_json(parsed: ParseResult) -> dict[str, Any]:
     return {
-        "understood": [{"field": u.field, "label": u.label, "value": u.value, "display": u.display,
+        "understood": [{"field": u.field, "label": u.label, "value": json_value(u.value), "display": u.display,
                         "span": u.span, "approx": u.approx} for u in parsed.understood],
         "not_understood": list(parsed.not_understood),
     }

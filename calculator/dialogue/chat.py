@@ -21,13 +21,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from pydantic_core import to_jsonable_python
-
 from calculator.core.errors import ServiceUnavailable, UserError
 from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, source_line
 from calculator.core.wording import chat_words, message
 from calculator.dialogue.answer import Answer, ask
 from calculator.dialogue.interview import Question, next_question, topic_of
+from calculator.facts.interval import json_value
 from calculator.facts.parse import ParseResult, parse_text
 from calculator.facts.profile import validate_profile
 from calculator.facts.schema import FactSchema
@@ -301,7 +300,7 @@ def respond(state: ChatState | dict[str, Any] | None, message_text: str, today: 
     asks = _asks(clauses, parsed)
     declined = _declined(parsed, schema)
     took = bool(parsed.updates or extracted or declined or parsed.errors)
-    state.profile = {**state.profile, **to_jsonable_python(parsed.updates), **extracted}
+    state.profile = {**state.profile, **{k: json_value(v) for k, v in parsed.updates.items()}, **extracted}
     state.declined = list(dict.fromkeys([*state.declined, *declined]))
     turn = _advance(state, catalog, today)
 

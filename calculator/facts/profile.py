@@ -13,14 +13,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any, ClassVar, Literal, cast
+from typing import Annotated, Any, ClassVar, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+)
 
 from calculator.core.errors import UserError
 from calculator.corpus.citation import ClauseRef
 from calculator.corpus.tables import OUTSIDE_XUCHANG
+from calculator.facts import interval as iv
 from calculator.facts.codes import credit_code_ok
+from calculator.facts.interval import Interval, as_interval, collapse
 from calculator.facts.schema import NUMERIC, FactSchema, FieldSpec, default_schema, format_number
 
 # ---------------------------------------------------------------- validation helpers
@@ -55,14 +67,43 @@ def _coerce_date(value: Any) -> Any:
     return value
 
 
+INTERVAL_SCHEMA = {
+    "type": "object", "title": "区间 / interval",
+    "description": "a vague amount: every value from min to max (null = unbounded); *_open excludes that end",
+    "properties": {"min": {"type": ["number", "null"]}, "max": {"type": ["number", "null"]},
+                   "min_open": {"type": "boolean"}, "max_open": {"type": "boolean"}},
+    "additionalProperties": False,
+}
+
+
+def _interval_validator(spec: FieldSpec) -> Any:
+    """An interval for a numeric field: `{min, max, min_open, max_open}` within the field's own bounds."""
+    def check(value: Any) -> Interval:
+        interval = value if isinstance(value, Interval) else Interval.from_json(value)
+        low_ok = spec.minimum is None or interval.low is not None and interval.low >= spec.minimum
+        high_ok = spec.maximum is None or interval.high is not None and interval.high <= spec.maximum
+        if not (low_ok and high_ok):
+            raise ValueError(f"区间应在 {format_number(spec.minimum)}～{format_number(spec.maximum)}{spec.unit} 之间 / "
+                             f"the interval must lie within {spec.minimum}..{spec.maximum} {spec.unit}")
+        return interval
+    return check
+
+
+def _numeric(spec: FieldSpec) -> Any:
+    """A number within the field's bounds, or an interval within them (a vague amount)."""
+    number: Any = Annotated[int if spec.type == "int" else float,
+                            Field(ge=spec.minimum, le=spec.maximum)]
+    interval = Annotated[Interval, PlainValidator(_interval_validator(spec)),
+                         PlainSerializer(lambda i: i.to_json(), return_type=dict), WithJsonSchema(INTERVAL_SCHEMA)]
+    return number | interval | None
+
+
 def _annotation(spec: FieldSpec) -> Any:
     """The pydantic type for one spec; None (unknown) is always allowed."""
     if spec.type == "str":
         return str | None
-    if spec.type == "int":
-        return int | None
-    if spec.type == "number":
-        return float | None
+    if spec.type in NUMERIC:
+        return _numeric(spec)
     if spec.type == "bool":
         return bool | None
     if spec.type == "date":
@@ -78,11 +119,7 @@ def _field(spec: FieldSpec) -> Any:
         extra["x-unit"] = spec.unit
     if spec.sensitive:
         extra["x-sensitive"] = True
-    bounds: dict[str, Any] = {}
-    if spec.minimum is not None:
-        bounds["ge"] = spec.minimum
-    if spec.maximum is not None:
-        bounds["le"] = spec.maximum
+    bounds: dict[str, Any] = {}  # numeric bounds sit in each branch of the number-or-interval union (_numeric)
     if spec.max_length:
         bounds["max_length"] = spec.max_length
     if spec.earliest is not None:
@@ -152,6 +189,21 @@ def _shown(value: Any, quote: bool = True) -> str:
     """A value for a one-line message: repr (so a newline stays "\\n"), cut at MAX_SHOWN_INPUT."""
     text = value if not quote and isinstance(value, str) and value.isprintable() else repr(value)
     return text if len(text) <= MAX_SHOWN_INPUT else text[:MAX_SHOWN_INPUT] + "…"
+
+
+def _one_per_branch(errors: list[Any]) -> list[Any]:
+    """A numeric field is a number or an interval, so pydantic reports one error per branch: keep the one
+    for what was given (a mapping → the interval's, anything else → the number's)."""
+    kept: list[Any] = []
+    for err in errors:
+        loc: tuple[Any, ...] = tuple(err.get("loc") or ())
+        branch = str(loc[1]) if len(loc) > 1 else ""
+        if branch.startswith(("constrained-", "int", "float")) and isinstance(err.get("input"), dict):
+            continue
+        if branch.startswith("function-plain") and not isinstance(err.get("input"), dict):
+            continue
+        kept.append(err)
+    return kept
 
 
 def _describe_error(err: Any, schema: FactSchema) -> tuple[str, str]:
@@ -233,7 +285,7 @@ def validate_profile(data: Any, schema: FactSchema | None = None) -> ProfileBase
     try:
         return profile_model(schema)(**data)
     except ValidationError as exc:
-        errors = exc.errors()
+        errors = _one_per_branch(exc.errors())
         parts = [_describe_error(e, schema) for e in errors[:MAX_LISTED_ERRORS]]
         more = len(errors) - len(parts)  # a file of 100,000 wrong keys gets one readable line, not megabytes
         raise UserError("画像有误：" + "；".join(p[0] for p in parts) + (f"；等共 {len(errors)} 处" if more else ""),
@@ -268,10 +320,11 @@ def _tier_reached(values: dict[str, float | None], bounds: dict[str, float]) -> 
     outcome: bool | None = True
     for metric, bound in bounds.items():
         v = values.get(metric)
-        if v is None:
-            outcome = None
-        elif v < bound:
+        reached = None if v is None else (v.compare(">=", bound) if isinstance(v, Interval) else v >= bound)
+        if reached is False:
             return False
+        if reached is None:
+            outcome = None
     return outcome
 
 
@@ -336,10 +389,13 @@ def derive(profile: ProfileBase | Mapping[str, Any], today: date) -> dict[str, D
     def fact(key: str, value: Any, explanation: str, cite: ClauseRef | None = None) -> Derived:
         return Derived(key, value, explanation, cite, [], schema.label(key))
 
-    def given(key: str) -> Any:
-        return getattr(p, key, None)
-
     out: dict[str, Derived] = {}
+    composed = _compose(p, schema)   # 从业人数 from its parts, the year's mean of quarters …, before any use
+    out.update(composed)
+
+    def given(key: str) -> Any:      # a composed value counts as given
+        return composed[key].value if key in composed else getattr(p, key, None)
+
     name = given("industry")
     industry = schema.tables.industries.get(name) if name else None
     metrics = {m: given(m) for m in _METRIC_LABEL}
@@ -353,13 +409,12 @@ def derive(profile: ProfileBase | Mapping[str, Any], today: date) -> dict[str, D
     out["industry_section"] = fact(
         "industry_section", f"{industry['section']} {industry['section_name']}".strip() if industry else None,
         "GB/T 4754-2017 国民经济行业分类门类" if industry else "所属行业未知")
-    rd, revenue = given("rd_expense"), given("revenue")
-    if rd is not None and revenue:
-        ratio = round(rd / revenue * 100, 2)
-        out["rd_ratio"] = fact("rd_ratio", ratio, f"研发费用{schema.format_value('rd_expense', rd)} ÷ "
-                               f"营业收入{schema.format_value('revenue', revenue)} = {format_number(ratio)}%")
-    else:
-        out["rd_ratio"] = fact("rd_ratio", None, "需要研发费用和营业收入")
+    out["rd_ratio"] = _share(schema, "rd_ratio", given("rd_expense"), given("revenue"), "rd_expense", "revenue",
+                             "需要研发费用和营业收入")
+    out["disabled_staff_share"] = _share(schema, "disabled_staff_share", given("disabled_employees"),
+                                         given("employees_contract") if given("employees_contract") is not None
+                                         else given("employees"), "disabled_employees", "employees",
+                                         "需要安置残疾人人数和在职职工人数")
     founded = given("founded")
     if founded is not None:
         years = max(0.0, _years_between(founded, today))
@@ -370,7 +425,59 @@ def derive(profile: ProfileBase | Mapping[str, Any], today: date) -> dict[str, D
     county = given("county")
     in_xc = None if county is None else county != OUTSIDE_XUCHANG
     out["in_xuchang"] = fact("in_xuchang", in_xc, f"所在区县：{county}" if county else "所在区县未知")
-    return {key: value for key, value in out.items() if key in schema.derived}
+    return {key: value for key, value in out.items() if key in schema.derived or key in composed}
+
+
+def _share(schema: FactSchema, key: str, part: Any, whole: Any, part_key: str, whole_key: str, missing: str) -> Derived:
+    """part ÷ whole in %, interval-aware (a vague part or whole gives a range); None without both."""
+    label = schema.label(key)
+    if part is None or whole is None or (not isinstance(whole, Interval) and not whole):
+        return Derived(key, None, missing, None, [], label)
+    if isinstance(part, Interval) or isinstance(whole, Interval):
+        ratio = iv.div(as_interval(part), as_interval(whole))
+        value: Any = None if ratio is None else collapse(iv.rounded(iv.mul(ratio, Interval.point(100)), 2))
+    else:
+        value = round(part / whole * 100, 2)
+    shown = "无法计算" if value is None else schema.format_value(key, value)
+    return Derived(key, value, f"{schema.label(part_key)}{schema.format_value(part_key, part)} ÷ "
+                               f"{schema.label(whole_key)}{schema.format_value(whole_key, whole)} = {shown}", None, [], label)
+
+
+def _compose(p: ProfileBase, schema: FactSchema) -> dict[str, Derived]:
+    """Facts composed by their legal definition from their parts, where the fact itself was not stated."""
+    out: dict[str, Derived] = {}
+    for key, spec in schema.fields.items():
+        if not spec.compose or getattr(p, key, None) is not None:
+            continue
+        for composition in spec.compose:
+            parts = [getattr(p, name, None) for name in composition.inputs]
+            if any(part is None for part in parts):
+                continue
+            value = _combine(composition.kind, parts, composition.factor)
+            shown = " + ".join(f"{schema.label(n)}{schema.format_value(n, v)}" for n, v in zip(composition.inputs, parts))
+            if composition.kind == "mean":
+                shown = f"（{shown}）÷ {len(parts)}"
+            elif composition.kind == "times":
+                shown = f"{shown} × {format_number(composition.factor)}"
+            out[key] = Derived(key, value, f"{spec.label} {schema.format_value(key, value)} = {shown}（{composition.text}）",
+                               composition.cite, [], spec.label)
+            break
+    return out
+
+
+def _combine(kind: str, parts: list[Any], factor: float) -> Any:
+    if not any(isinstance(part, Interval) for part in parts):
+        total = float(sum(parts))
+        value = total / len(parts) if kind == "mean" else total * factor if kind == "times" else total
+        return int(value) if float(value).is_integer() else round(value, 4)
+    result = as_interval(parts[0])
+    for part in parts[1:]:
+        result = iv.add(result, as_interval(part))
+    if kind == "mean":
+        result = iv.mul(result, Interval.point(1 / len(parts)))
+    elif kind == "times":
+        result = iv.mul(result, Interval.point(factor))
+    return collapse(result)
 
 
 def facts(profile: ProfileBase | Mapping[str, Any], today: date) -> dict[str, Any]:

@@ -14,10 +14,24 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from calculator.corpus.citation import ClauseRef
 from calculator.corpus.tables import ReferenceTables, load_tables, read_yaml
+from calculator.facts.interval import Interval
 
 NUMERIC = frozenset({"int", "number"})
 FIELDS_FILE = "profile_fields.yaml"
+
+
+@dataclass(frozen=True)
+class Composition:
+    """How a fact is composed from its parts by its legal definition when only the parts are known:
+    `sum` (职工 + 劳务派遣), `mean` (four quarterly values) or `times` (a typical month × 3 = a quarter)."""
+
+    kind: str                     # sum | mean | times
+    inputs: tuple[str, ...]
+    text: str
+    cite: ClauseRef
+    factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,8 @@ class FieldSpec:
     derived: bool = False
     inputs: tuple[str, ...] = ()
     set: str = ""
+    component: bool = False       # read from text to compose another fact; neither asked nor a form input
+    compose: tuple[Composition, ...] = ()
 
     @property
     def quick_replies(self) -> tuple[str, ...]:
@@ -90,7 +106,19 @@ def _spec(key: str, raw: dict[str, Any], derived: bool, tables: ReferenceTables)
         derived=derived,
         inputs=tuple(raw.get("from", ())),
         set=raw.get("set", ""),
+        component=bool(raw.get("component", False)),
+        compose=tuple(_composition(key, c) for c in raw.get("compose", ())),
     )
+
+
+def _composition(key: str, raw: Any) -> Composition:
+    kinds = [k for k in ("sum", "mean", "times") if k in raw] if isinstance(raw, dict) else []
+    if len(kinds) != 1 or not raw.get("text") or not raw.get("cite"):
+        raise ValueError(f"{FIELDS_FILE}: {key}.compose: each entry is one of sum / mean / times with text and cite")
+    kind = kinds[0]
+    inputs = (raw[kind],) if kind == "times" else tuple(raw[kind])
+    cite = ClauseRef.from_yaml(raw["cite"], f"{key}.compose.cite")
+    return Composition(kind, tuple(str(i) for i in inputs), str(raw["text"]), cite, float(raw.get("by", 1)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,12 +159,28 @@ class FactSchema:
             return "未知"
         if isinstance(value, bool):
             return "是" if value else "否"
+        spec = self.all_facts.get(key)
+        unit = spec.unit if spec else ""
         if isinstance(value, (int, float)):
-            spec = self.all_facts.get(key)
-            return f"{format_number(value)}{spec.unit if spec else ''}"
+            return f"{format_number(value)}{unit}"
+        if isinstance(value, Interval):
+            return format_interval(value, unit)
         if isinstance(value, date):
             return value.isoformat()
         return str(value)
+
+
+def format_interval(value: Interval, unit: str = "") -> str:
+    """A vague amount in words: '4～5万元', '300万元以上、不到400万元', '超过100万元、不到200万元'."""
+    low, high = value.low, value.high
+    if low is not None and high is not None and not value.low_open and not value.high_open:
+        return f"{format_number(low)}～{format_number(high)}{unit}"
+    parts = []
+    if low is not None:
+        parts.append(f"超过{format_number(low)}{unit}" if value.low_open else f"{format_number(low)}{unit}以上")
+    if high is not None:
+        parts.append(f"不到{format_number(high)}{unit}" if value.high_open else f"不超过{format_number(high)}{unit}")
+    return "、".join(parts) or "未知"
 
 
 def format_number(value: float | int | None) -> str:
@@ -169,6 +213,10 @@ def _load(folder: Path, _stamp: tuple[int, ...]) -> FactSchema:
     for key, spec in fields.items():
         if spec.set:
             sets.setdefault(spec.set, []).append(key)
+        for composition in spec.compose:
+            unknown = [i for i in composition.inputs if i not in fields or not fields[i].numeric]
+            if unknown or not spec.numeric:
+                raise ValueError(f"{FIELDS_FILE}: {key}.compose names {unknown or key}, which is not a numeric field")
     return FactSchema(folder, fields, derived, tuple(raw.get("groups", ())), tables,
                       {name: tuple(members) for name, members in sets.items()})
 

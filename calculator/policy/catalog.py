@@ -14,7 +14,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +27,9 @@ from calculator.core.errors import LocatedError, UserError
 from calculator.core.vocabulary import validity_state
 from calculator.corpus.citation import Citation, ClauseRef, resolve
 from calculator.facts.schema import NUMERIC, FactSchema, load_schema
-from calculator.policy.formula import BOOL, NUMBER, TEXT, Formula
+from calculator.policy.derived import DerivedRule, parse_rules
+from calculator.policy.formula import BOOL, DEFINITION, NUMBER, TEXT, Formula
+from calculator.policy.parameters import Parameters, load_parameters
 from calculator.policy.rules.load import DefinitionTable, parse_condition
 from calculator.policy.rules.tree import Definition, Leaf, Node
 
@@ -74,10 +76,16 @@ class _Strict(BaseModel):
 Text = Field(min_length=1)
 
 
+AmountKind = Literal["saving", "grant", "limit", "deferral"]
+
+
 class Amount(_Strict):
     formula: str = Text
     unit: str = Text
     note: str = Text  # says what the estimate assumes: an amount is never presented as exact
+    # saving: tax saved (counted); grant: money received (counted); limit: a ceiling such as a loan limit
+    # (shown, never counted); deferral: tax paid later rather than saved (shown, never counted)
+    kind: AmountKind = "saving"
 
 
 class Apply(_Strict):
@@ -113,6 +121,7 @@ class PolicyItem(_Strict):
     doubt: list[Doubt] = []  # what is uncertain: validity, partial_text, amount, local_rules (needs a caveat)
     near_miss_margin: float | None = Field(None, ge=0, le=1)
     tags: list[str] = []
+    alternatives: list[str] = []  # items an enterprise chooses between (小型微利 or 高企15%): never summed
     conditions: dict[str, Any]
     citations: list[dict[str, Any]] = Field(min_length=1)
 
@@ -120,6 +129,7 @@ class PolicyItem(_Strict):
 class DefinitionsFile(_Strict):
     near_miss_margin: float = Field(0.2, ge=0, le=1)
     definitions: dict[str, Any] = {}
+    derived: dict[str, Any] = {}   # facts the law derives on the day asked (policy/derived.py)
 
 
 # ---------------------------------------------------------------- loaded objects
@@ -166,6 +176,8 @@ class Catalog:
     citations: dict[ClauseRef, Citation]
     near_miss_margin: float
     schema: FactSchema
+    parameters: Parameters = field(default_factory=lambda: Parameters({}))
+    derived_rules: dict[str, DerivedRule] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Catalog({len(self.policies)} policies, {len(self.definitions)} definitions)"
@@ -242,12 +254,31 @@ def _schema_problems(file: str, exc: ValidationError) -> list[LocatedError]:
 class _Loader:
     """Builds a Catalog, collecting every problem so one run reports them all."""
 
-    def __init__(self, docs: Mapping[str, Any], schema: FactSchema) -> None:
+    def __init__(self, docs: Mapping[str, Any], schema: FactSchema, parameters_dir: Path | None = None) -> None:
         self.docs = docs
         self.schema = schema
-        self.table = DefinitionTable({}, schema=schema)
         self.problems: list[LocatedError] = []
         self.citations: dict[ClauseRef, Citation] = {}
+        self.parameters, problems = load_parameters(parameters_dir, _shown_path) if parameters_dir else (Parameters({}), [])
+        self.problems += problems
+        self.table = DefinitionTable({}, schema=schema, parameters=self.parameters)
+        self.derived_rules: dict[str, DerivedRule] = {}
+
+    def verify_parameters(self) -> None:
+        """Every dated value's quote is checked against its document, like any other citation."""
+        for parameter in self.parameters:
+            for value in parameter.values:
+                if value.cite is not None:
+                    self.verify(parameter.file, f"{parameter.name.split('.', 1)[1]}.values.{value.start}.cite", value.cite)
+
+    def kinds(self, definitions: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """What a formula may name: facts (by type), parameters (numbers), definitions and derived yes/no facts
+        (true / false / undecided: an undecided one takes both branches)."""
+        kinds = {key: _FORMULA_KINDS[spec.type] for key, spec in self.schema.all_facts.items() if spec.type in _FORMULA_KINDS}
+        kinds.update({key: DEFINITION for key, spec in self.schema.derived.items() if spec.type == "bool"})
+        kinds.update({name: NUMBER for name in self.parameters.names()})
+        kinds.update({name: DEFINITION for name in (definitions or {}) if name.isidentifier()})
+        return kinds
 
     def problem(self, file: str, path: str, zh: str, en: str) -> None:
         self.problems.append(LocatedError(zh, en, path, file))
@@ -278,14 +309,19 @@ class _Loader:
                          f"cites {', '.join(doubtful)}, whose front-matter carries a caveat: the item must state its own")
         return (own,) if own else ()
 
-    def size_standards(self) -> None:
-        """The 划型 thresholds are cited in every size verdict: their quotes are checked like any other."""
+    def schema_citations(self) -> None:
+        """The 划型 thresholds and the legal compositions of facts (从业人数 = 职工 + 劳务派遣) are cited in
+        verdicts: their quotes are checked like any other."""
         tables = self.schema.tables
         file = _shown_path(tables.file("size_standards"))
         source = tables.size_standards["source"]
         for group, row in tables.size_standards["groups"].items():
             ref = ClauseRef(source["doc"], f"{source['locator']} › {group}", row["quote"])
             self.verify(file, f"groups.{group}", ref)
+        fields_file = _shown_path(self.schema.folder / "profile_fields.yaml")
+        for key, spec in self.schema.fields.items():
+            for i, composition in enumerate(spec.compose):
+                self.verify(fields_file, f"fields.{key}.compose[{i}].cite", composition.cite)
 
     def definitions(self, raw: Any, file: str) -> tuple[dict[str, Definition], float]:
         try:
@@ -293,7 +329,7 @@ class _Loader:
         except ValidationError as exc:
             self.problems.extend(_schema_problems(file, exc))
             return {}, DefinitionsFile().near_miss_margin
-        table = DefinitionTable(spec.definitions, schema=self.schema)
+        table = DefinitionTable(spec.definitions, schema=self.schema, parameters=self.parameters)
         parsed: dict[str, Definition] = {}
         for name in spec.definitions:
             try:
@@ -305,6 +341,12 @@ class _Loader:
                 if node.cite is not None:
                     self.verify(file, f"{node.path}.cite", node.cite)
         self.table = table
+        try:
+            self.derived_rules = parse_rules(spec.derived, self.schema, self.kinds(parsed), set(self.parameters.names()))
+        except LocatedError as exc:
+            self.located(file, exc)
+        for rule in self.derived_rules.values():
+            self.verify(file, f"derived.{rule.name}.cite", rule.cite)
         return parsed, spec.near_miss_margin
 
     def read(self, path: Path, file: str) -> Any:
@@ -369,19 +411,23 @@ class _Loader:
     def _formula(self, file: str, item: PolicyItem) -> Formula | None:
         if item.amount is None:
             return None
-        kinds = {key: _FORMULA_KINDS[spec.type] for key, spec in self.schema.all_facts.items()
-                 if spec.type in _FORMULA_KINDS}
         try:
-            return Formula(item.amount.formula, kinds)
+            return Formula(item.amount.formula, self.kinds())
         except LocatedError as exc:
             self.located(file, exc)
             return None
 
 
+def parameters_dir(policies_dir: Path) -> Path:
+    """The parameters beside the policies (a knowledge folder's `parameters/`), else the configured ones."""
+    beside = policies_dir.parent / "parameters"
+    return beside if beside.is_dir() else get_settings().knowledge_dir / "parameters"
+
+
 def _build(policies_dir: Path, docs: Mapping[str, Any], schema: FactSchema) -> Catalog:
     if not policies_dir.is_dir():
         raise UserError(f"政策目录不存在：{policies_dir}", f"policy folder not found: {policies_dir}")
-    loader = _Loader(docs, schema)
+    loader = _Loader(docs, schema, parameters_dir(policies_dir))
     definitions_path = policies_dir / DEFINITIONS_FILE
     definitions_file = _shown_path(definitions_path)
     definitions_raw = loader.read(definitions_path, definitions_file) if definitions_path.exists() else {}
@@ -398,21 +444,38 @@ def _build(policies_dir: Path, docs: Mapping[str, Any], schema: FactSchema) -> C
 
 def _assemble(loader: _Loader, definitions_raw: Any, definitions_file: str,
               items: list[tuple[Any, str, str]]) -> Catalog:
-    loader.size_standards()
+    loader.schema_citations()
+    loader.verify_parameters()
     definitions, margin = loader.definitions(definitions_raw, definitions_file)
     policies = [p for raw, file, stem in items if (p := loader.policy(raw, file, stem, margin)) is not None]
+    _check_alternatives(loader, policies)
     if loader.problems:
         raise CatalogError(loader.problems)
-    catalog = Catalog(policies, definitions, loader.docs, loader.citations, margin, loader.schema)
+    catalog = Catalog(policies, definitions, loader.docs, loader.citations, margin, loader.schema,
+                      loader.parameters, loader.derived_rules)
     gc.freeze()  # the catalog lives as long as the process: keep the cyclic collector from rescanning it
     return catalog
 
 
+def _check_alternatives(loader: _Loader, policies: list[Policy]) -> None:
+    """`alternatives` name real items, never the item itself, and go both ways (A lists B iff B lists A)."""
+    by_id = {p.id: p for p in policies}
+    for policy in policies:
+        for other in policy.item.alternatives:
+            if other == policy.id or other not in by_id:
+                loader.problem(policy.source, "alternatives", f"二选一条目“{other}”不存在或是本条目自身",
+                               f"alternative {other!r} is not another item of the catalog")
+            elif policy.id not in by_id[other].item.alternatives:
+                loader.problem(policy.source, "alternatives", f"“{other}”也须把本条目列为 alternatives（二选一是相互的）",
+                               f"{other!r} must list {policy.id!r} among its alternatives too")
+
+
 def catalog_from_data(items: list[dict[str, Any]], definitions: Any, docs: Mapping[str, Any],
-                      schema: FactSchema | None = None) -> Catalog:
+                      schema: FactSchema | None = None, parameters_dir: Path | None = None) -> Catalog:
     """A catalog from in-memory items (synthetic catalogs for benchmarks), checked exactly like files."""
     entries = [(raw, f"<item {raw.get('id', i)}>", str(raw.get("id", ""))) for i, raw in enumerate(items)]
-    return _assemble(_Loader(docs, schema or load_schema()), definitions, f"<{DEFINITIONS_FILE}>", entries)
+    loader = _Loader(docs, schema or load_schema(), parameters_dir or get_settings().knowledge_dir / "parameters")
+    return _assemble(loader, definitions, f"<{DEFINITIONS_FILE}>", entries)
 
 
 _cache: dict[str, Any] = {"key": None, "catalog": None, "failed_key": None, "error": None}

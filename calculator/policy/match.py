@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from calculator.core.config import get_settings
 from calculator.core.vocabulary import CURRENT, ELIGIBLE, EXPIRED, NEED_INFO, NOT_ELIGIBLE, STATUS_LABEL
+from calculator.facts.interval import json_value
 from calculator.facts.profile import Derived, derive, validate_profile
 from calculator.facts.schema import format_number
 from calculator.policy.formula import FormulaResult
+from calculator.policy.money import totals, working
 from calculator.policy.rules.tree import MET, NOT_MET, Group, Ref, Trace, leaf_of, near_miss
 
 if TYPE_CHECKING:  # a report reads the catalog it is handed
@@ -77,15 +79,35 @@ class PolicyResult:
         return None if self.amount is None or self.amount.value is None else round(self.amount.value, 2)
 
     @property
+    def amount_range(self) -> tuple[float, float] | None:
+        """(low, high) when the estimate is a range (a vague fact, or a rate not yet decided)."""
+        amount = self.amount
+        if amount is None or not amount.is_range or amount.low is None or amount.high is None:
+            return None
+        return round(amount.low, 2), round(amount.high, 2)
+
+    @property
     def amount_text(self) -> str:
         spec = self.policy.item.amount
         if spec is None or self.amount is None:
             return ""
-        if self.amount.value is not None:
+        if self.amount_value is not None:
+            if self.amount_value == 0:
+                return f"按目前信息当年无可估算的金额（{spec.note}）"
             return f"约 {format_number(self.amount_value)} {spec.unit}（估算：{spec.note}）"
+        if self.amount_range is not None:
+            low, high = self.amount_range
+            return f"约 {format_number(low)}～{format_number(high)} {spec.unit}（估算，尚不能确定：{spec.note}）"
         if self.amount.missing:
             return f"补充{'、'.join(self.policy.conditions.schema.labels(self.amount.missing))}后可估算金额"
         return ""
+
+    @property
+    def amount_working(self) -> dict[str, Any] | None:
+        """The formula with the parameters (and their dates) and facts it used: how the figure came about."""
+        if self.policy.amount is None or self.amount is None:
+            return None
+        return working(self.policy.amount, self._facts, self.policy.conditions.schema)
 
     @property
     def validity_condition(self) -> dict[str, str] | None:
@@ -115,6 +137,10 @@ class PolicyResult:
             "amount_unit": spec.unit if spec else None,
             "amount_note": spec.note if spec else None,
             "amount_text": self.amount_text,
+            "amount_kind": spec.kind if spec else None,
+            "amount_range": list(self.amount_range) if self.amount_range else None,
+            "amount_working": self.amount_working,
+            "alternatives": list(item.alternatives),
             "mode": item.mode,
             "valid_until": item.validity.until.isoformat() if item.validity.until else None,
             "missing": list(self.missing),
@@ -199,7 +225,8 @@ class MatchReport:
         """Derived facts with their working and clause; named definitions (小型微利企业) as yes/no/unknown."""
         out: dict[str, Any] = {}
         for key, fact in self.derived.items():
-            out[key] = {"label": fact.label, "value": fact.value, "display": self.catalog.schema.format_value(key, fact.value),
+            out[key] = {"label": fact.label, "value": json_value(fact.value),
+                        "display": self.catalog.schema.format_value(key, fact.value),
                         "explanation": fact.explanation,
                         "citation": self.catalog.citation(fact.cite).to_json() if fact.cite else None}
             if fact.possible and fact.value is None:
@@ -221,6 +248,7 @@ class MatchReport:
             "today": self.today.isoformat(),
             "derived": self.derived_json(),
             "summary": {status: len(self.with_status(status)) for status in STATUS_LABEL},
+            "totals": totals(self.results),
             "results": [r.to_json(self.catalog) for r in self.results],
         }
 
@@ -236,5 +264,9 @@ def match_profile(profile: Any, catalog: Catalog | None = None, today: date | No
     derived = derive(checked, today)
     facts = {key: getattr(checked, key) for key in catalog.schema.fields}
     facts.update((key, fact.value) for key, fact in derived.items())
+    facts.update(catalog.parameters.on(today))      # the law of the day, read like facts by conditions and formulas
+    for name, rule in catalog.derived_rules.items():  # facts the law derives on that day (高企 valid, marginal rate)
+        derived[name] = rule.compute(facts, today, catalog.definitions, catalog.schema)
+        facts[name] = derived[name].value
     results = [_judge(policy, facts, today) for policy in catalog.policies]
     return MatchReport(checked, today, derived, facts, _ordered(results), catalog)

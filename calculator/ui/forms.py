@@ -69,7 +69,7 @@ def form_inputs(schema: FactSchema | None = None) -> list[FormInput]:
     placed: set[str] = set()
     for group in schema.groups:
         for key, spec in schema.fields.items():
-            if spec.group != group:
+            if spec.group != group or spec.component:   # parts that compose a fact are read from text, not typed
                 continue
             if spec.set:
                 if spec.set in placed:

@@ -180,7 +180,7 @@ class QuantityFinder:
         self._read_before(text, q)
         if q.kind == "bare" and arabic and "." not in raw and len(raw) == 4 and 1900 <= q.value <= 2100:
             q.yearlike = True
-        if q.kind == "year" and q.value >= 1900 and q.value == int(q.value) and len(raw) == 4:
+        if q.kind == "year" and 1900 <= q.value <= 2100 and q.value == int(q.value) and len(raw) == 4:
             q.kind, q.day = "date", date(int(q.value), 1, 1)
         if q.kind == "bare" and not arabic and len(raw) == 1 and raw in "〇零一二两三四五六七八九" and not q.bound and not q.approx:
             q.minor = True

@@ -33,7 +33,8 @@ def check_satisfiable(group: Group) -> None:
     """Raise a LocatedError when the leaves of an `all` on one field contradict each other."""
     by_field: dict[str, list[Leaf]] = {}
     for leaf in conjuncts(group):
-        by_field.setdefault(leaf.field, []).append(leaf)
+        if not leaf.param:   # a parameter's value depends on the day: its consistency is not decided here
+            by_field.setdefault(leaf.field, []).append(leaf)
     for name, leaves in by_field.items():
         spec = group.schema.all_facts[name]
         if len(leaves) > 1 and not _satisfiable(spec, leaves):

@@ -13,8 +13,9 @@ from typing import Any
 from calculator.core.errors import LocatedError
 from calculator.corpus.citation import ClauseRef
 from calculator.facts.schema import FactSchema, FieldSpec, default_schema
+from calculator.policy.parameters import Parameter, Parameters
 from calculator.policy.rules.check import check_satisfiable
-from calculator.policy.rules.tree import OPS, OPS_BY_TYPE, Definition, Group, Leaf, Node, Not, Ref
+from calculator.policy.rules.tree import OPS, OPS_BY_TYPE, ORDERING, Definition, Group, Leaf, Node, Not, Ref
 
 ConditionError = LocatedError  # the name condition code and tests use for a located condition problem
 
@@ -25,8 +26,10 @@ _GROUP_KEYS = {"id", "text", "cite"}
 class DefinitionTable:
     """Named definitions over a schema, parsed on first use (cycles are errors)."""
 
-    def __init__(self, raw: Mapping[str, Any], path: str = "definitions", schema: FactSchema | None = None) -> None:
+    def __init__(self, raw: Mapping[str, Any], path: str = "definitions", schema: FactSchema | None = None,
+                 parameters: Parameters | None = None) -> None:
         self.schema = schema or default_schema()
+        self.parameters = parameters if parameters is not None else Parameters({})
         self._raw = raw
         self._path = path
         self._parsed: dict[str, Definition] = {}
@@ -73,7 +76,7 @@ def parse_condition(raw: Any, definitions: DefinitionTable, path: str = "conditi
         _no_extra(raw, {"ref"}, path)
         return Ref(definitions.get(str(raw["ref"]), f"{path}.ref"), path)
     if kind == "field":
-        return _parse_leaf(raw, path, schema)
+        return _parse_leaf(raw, path, schema, definitions.parameters)
     _no_extra(raw, _GROUP_KEYS | {kind}, path)
     cite = parse_cite(raw["cite"], f"{path}.cite") if "cite" in raw else None
     if kind == "not":
@@ -102,7 +105,7 @@ def parse_cite(raw: Any, path: str) -> ClauseRef:
     return ClauseRef.from_yaml(raw, path)
 
 
-def _parse_leaf(raw: Mapping[str, Any], path: str, schema: FactSchema) -> Leaf:
+def _parse_leaf(raw: Mapping[str, Any], path: str, schema: FactSchema, parameters: Parameters) -> Leaf:
     _no_extra(raw, _LEAF_KEYS, path)
     for key in ("id", "text", "op", "cite"):
         if key not in raw or raw[key] in (None, ""):
@@ -120,12 +123,41 @@ def _parse_leaf(raw: Mapping[str, Any], path: str, schema: FactSchema) -> Leaf:
     if op not in OPS_BY_TYPE[spec.type]:
         raise LocatedError(f"{spec.label}（{spec.type}）不能用运算符 {op}",
                            f"op {op!r} does not apply to {name} ({spec.type})", f"{path}.op")
-    value = _checked_value(spec, op, raw["value"], f"{path}.value")
     presume = raw.get("presume", False)
     if not isinstance(presume, bool):
         raise LocatedError("presume 应为 true/false", "presume must be true or false", f"{path}.presume")
-    return Leaf(str(raw["id"]), str(raw["text"]), name, op, value, parse_cite(raw["cite"], f"{path}.cite"),
-                path, schema, presume)
+    cite = parse_cite(raw["cite"], f"{path}.cite")
+    if isinstance(raw["value"], Mapping):
+        parameter = _parameter_of(raw["value"], spec, op, parameters, f"{path}.value")
+        return Leaf(str(raw["id"]), str(raw["text"]), name, op, None, cite, path, schema, presume,
+                    parameter.name, parameter)
+    if "{value}" in str(raw["text"]):
+        raise LocatedError("只有比较参数的条件才能在 text 中写 {value}", "{value} in a text needs a parameter value",
+                           f"{path}.text")
+    value = _checked_value(spec, op, raw["value"], f"{path}.value")
+    return Leaf(str(raw["id"]), str(raw["text"]), name, op, value, cite, path, schema, presume)
+
+
+def _parameter_of(raw: Mapping[str, Any], spec: FieldSpec, op: str, parameters: Parameters, path: str) -> Parameter:
+    """`value: {param: vat.small_scale_exemption_limit}`: a known parameter in the field's unit, compared
+    by an op it can take (a parameter with a boundary sets an ordering op's strictness on its day)."""
+    if set(raw) != {"param"}:
+        raise LocatedError("参数值应写为 {param: 名称}", "a parameter value is written {param: name}", path)
+    name = str(raw["param"])
+    if name not in parameters:
+        raise LocatedError(f"未知参数“{name}”（须在 knowledge/parameters/ 中）",
+                           f"unknown parameter {name!r} (not in knowledge/parameters/)", f"{path}.param")
+    parameter = parameters[name]
+    if not spec.numeric or op not in (*ORDERING, "==", "!="):
+        raise LocatedError(f"{spec.label}不能与参数比较（只有数值字段的比较运算可以）",
+                           f"{spec.key} cannot be compared with a parameter (numeric comparisons only)", path)
+    if parameter.has_boundary and op not in ORDERING:
+        raise LocatedError(f"参数 {name} 有 boundary，只能用于 < <= > >=", f"parameter {name} has a boundary: use an ordering op",
+                           path)
+    if parameter.unit != spec.unit:
+        raise LocatedError(f"参数 {name} 的单位“{parameter.unit}”与{spec.label}的单位“{spec.unit}”不同",
+                           f"parameter {name} is in {parameter.unit!r}, {spec.key} in {spec.unit!r}", f"{path}.param")
+    return parameter
 
 
 def _checked_value(spec: FieldSpec, op: str, value: Any, path: str) -> Any:

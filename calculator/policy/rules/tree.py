@@ -15,6 +15,7 @@ from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 from calculator.core.vocabulary import MET, NOT_MET, UNKNOWN
+from calculator.facts.interval import Interval
 from calculator.policy.rules import wording
 
 if TYPE_CHECKING:  # nodes hold these; load.py builds the nodes and imports them
@@ -60,16 +61,20 @@ def any_of(outcomes: Sequence[str]) -> str:
 class Trace:
     """One node's outcome for one profile; words (`detail`) are produced only when asked for."""
 
-    __slots__ = ("node", "outcome", "value", "children", "missing", "presumed")
+    __slots__ = ("node", "outcome", "value", "children", "missing", "presumed", "threshold")
 
     def __init__(self, node: "Node", outcome: str, value: Any = None, children: tuple["Trace", ...] = (),
-                 missing: tuple[str, ...] = (), presumed: bool = False) -> None:
+                 missing: tuple[str, ...] = (), presumed: bool = False, threshold: Any = None) -> None:
         self.node, self.outcome, self.value = node, outcome, value
         self.children, self.missing, self.presumed = children, missing, presumed
+        self.threshold = threshold   # a leaf on a parameter: the parameter's value on the day asked (or None)
 
     @property
     def text(self) -> str:
-        return self.node.text
+        node = self.node
+        if isinstance(node, Leaf) and node.param:
+            return node.text_with(self.threshold)
+        return node.text
 
     @property
     def cite(self) -> ClauseRef | None:
@@ -139,6 +144,9 @@ class Node:
 
 @dataclass(eq=False)
 class Leaf(Node):
+    """One comparison of a fact with a literal `value` or, when `param` is set, with a dated parameter's
+    value on the day asked (read from the facts of that day, where the matcher puts the parameters)."""
+
     id: str
     text: str
     field: str
@@ -148,39 +156,102 @@ class Leaf(Node):
     path: str
     schema: FactSchema
     presume: bool = False  # unknown field → met, shown as a presumption (e.g. 非限制和禁止行业)
+    param: str = ""        # the parameter compared with (value is then None); see policy/parameters.py
+    parameter: Any = dataclass_field(default=None, repr=False)  # its Parameter, for words without a day
     kind: str = dataclass_field(default="leaf", init=False)
     spec: FieldSpec = dataclass_field(init=False, repr=False)
     test: Test = dataclass_field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.spec = self.schema.all_facts[self.field]
-        self.test = _compile_leaf(self.field, self.op, self.value, self.presume)
+        self.test = _compile_leaf(self.field, self.op, self.value, self.presume, self.param)
 
     @property
     def numeric(self) -> bool:
         return self.spec.numeric and self.op in ORDERING
 
+    def threshold_on(self, threshold: Any) -> tuple[str, Any]:
+        """(op, value) as they apply: a parameter's boundary sets the strictness on its day."""
+        if not self.param:
+            return self.op, self.value
+        if threshold is None or threshold.value is None:
+            return self.op, None
+        return effective_op(self.op, threshold.boundary), threshold.value
+
+    def text_with(self, threshold: Any) -> str:
+        """The condition text with "{value}" filled: the day's value, or the value every day shares."""
+        if "{value}" not in self.text:
+            return self.text
+        number = threshold.value if threshold is not None and threshold.value is not None else (
+            self.parameter.constant if self.parameter is not None else None)
+        shown = self.schema.format_value(self.field, number) if number is not None else "规定标准"
+        return self.text.replace("{value}", shown)
+
     def trace(self, facts: Facts) -> Trace:
         value = facts.get(self.field)
         verdict = self.test(facts)
         missing = verdict if isinstance(verdict, tuple) else ()
-        return Trace(self, outcome_of(verdict), value, (), missing, value is None and self.presume)
+        threshold = facts.get(self.param) if self.param else None
+        return Trace(self, outcome_of(verdict), value, (), missing, value is None and self.presume, threshold)
 
-    def relation(self, value: Any, outcome: str) -> str:
+    def relation(self, value: Any, outcome: str, threshold: Any = None) -> str:
         """The value against the threshold in words (see wording.relation)."""
-        return wording.relation(self, value, outcome)
+        return wording.relation(self, value, outcome, threshold)
 
 
-def _compile_leaf(name: str, op: str, value: Any, presume: bool) -> Test:
-    """One closure per leaf, specialised by op: a dict lookup and one comparison per call."""
+def effective_op(op: str, boundary: str | None) -> str:
+    """An ordering op with the strictness a parameter's boundary gives it (含本数 inclusive → ≤/≥)."""
+    if boundary is None or op not in ORDERING:
+        return op
+    upper = op in ("<", "<=")
+    if boundary == "inclusive":
+        return "<=" if upper else ">="
+    return "<" if upper else ">"
+
+
+def judge(value: Any, op: str, threshold: Any) -> bool | None:
+    """`value op threshold`, three-valued when the value is an interval (None: it straddles the bound)."""
+    if isinstance(value, Interval):
+        if op in ("in", "not_in"):
+            inside = value.member_of(tuple(threshold))
+            return inside if inside is None or op == "in" else not inside
+        return value.compare(op, threshold)
+    if op == "in":
+        return value in threshold
+    if op == "not_in":
+        return value not in threshold
+    if op == "contains":
+        return threshold in value
+    return bool(_COMPARE[op](value, threshold))
+
+
+def _compile_leaf(name: str, op: str, value: Any, presume: bool, param: str = "") -> Test:
+    """One closure per leaf, specialised by op: a dict lookup and one comparison per call on exact facts;
+    an interval fact or a parameter takes the general `judge` path."""
     when_unknown: Verdict = True if presume else (name,)
+    if param:
+        def with_parameter(facts: Facts) -> Verdict:
+            v = facts.get(name)
+            if v is None:
+                return when_unknown
+            threshold = facts.get(param)
+            if threshold is None or threshold.value is None:
+                return (param,)            # no value of the law on this day: unknown, naming the parameter
+            outcome = judge(v, effective_op(op, threshold.boundary), threshold.value)
+            return (name,) if outcome is None else outcome
+        return with_parameter
     if op in ("in", "not_in"):
         members = frozenset(value)
         inside = op == "in"
 
         def membership(facts: Facts) -> Verdict:
             v = facts.get(name)
-            return when_unknown if v is None else (v in members) is inside
+            if v is None:
+                return when_unknown
+            if isinstance(v, Interval):
+                outcome = judge(v, op, members)
+                return (name,) if outcome is None else outcome
+            return (v in members) is inside
         return membership
     if op == "contains":
         def contains(facts: Facts) -> Verdict:
@@ -191,7 +262,12 @@ def _compile_leaf(name: str, op: str, value: Any, presume: bool) -> Test:
 
     def comparison(facts: Facts) -> Verdict:
         v = facts.get(name)
-        return when_unknown if v is None else compare(v, value)
+        if v is None:
+            return when_unknown
+        if isinstance(v, Interval):
+            outcome = v.compare(op, value)
+            return (name,) if outcome is None else outcome
+        return bool(compare(v, value))
     return comparison
 
 
@@ -329,9 +405,12 @@ def near_miss(trace: Trace, margin: float) -> Trace | None:
     best: tuple[float, Trace] | None = None
     for leaf in trace.leaves():
         node = leaf_of(leaf)
-        if leaf.outcome != NOT_MET or node is None or not node.numeric or not node.value:
+        if leaf.outcome != NOT_MET or node is None or not node.numeric or not isinstance(leaf.value, (int, float)):
             continue
-        gap = abs(leaf.value - node.value) / abs(node.value)
+        bound = node.threshold_on(leaf.threshold)[1]
+        if not bound:
+            continue
+        gap = abs(leaf.value - bound) / abs(bound)
         if gap <= margin and trace.outcome_if_met(leaf) != NOT_MET and (best is None or gap < best[0]):
             best = (gap, leaf)
     return best[1] if best else None
