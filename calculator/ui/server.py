@@ -70,10 +70,39 @@ class UploadGuard:
         await self.app(scope, receive, send)
 
 
+_PAGE = ('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+         '<title>{title}</title><body style="font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em">'
+         '<h2>{title}</h2><p>{text}</p><p><a href="/">返回许昌惠企政策计算器</a></p></body></html>')
+
+
+def add_reminder_routes(server: fastapi.FastAPI) -> None:
+    """The links every reminder carries: unsubscribe, and the calendar feed phones subscribe to."""
+    from starlette.responses import HTMLResponse, Response
+
+    @server.get("/reminders/unsubscribe", include_in_schema=False)
+    def unsubscribe(code: str = "") -> HTMLResponse:
+        from calculator.officials.subscriptions import unsubscribe as remove
+
+        if remove(code):
+            return HTMLResponse(_PAGE.format(title="已退订", text="订阅及保存的企业信息已删除，今后不会再收到提醒。"))
+        return HTMLResponse(_PAGE.format(title="退订链接无效", text="该订阅不存在或已退订。"), status_code=404)
+
+    @server.get("/reminders/calendar/{code}.ics", include_in_schema=False)
+    def calendar(code: str) -> Response:
+        from calculator.officials.reminders import calendar_feed
+        from calculator.officials.subscriptions import feed_results
+
+        results = feed_results(code)
+        if results is None:
+            return PlainTextResponse("日历链接无效 / no such calendar feed", status_code=404)
+        return Response(calendar_feed(results), media_type="text/calendar; charset=utf-8")
+
+
 def create_server(host: str = "127.0.0.1", port: int = 7860) -> fastapi.FastAPI:
     from calculator.admin import admin_enabled, check_credentials, max_upload_bytes
 
     server = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    add_reminder_routes(server)   # before the Gradio mount at "/", which would otherwise take these paths
     common = {"server_name": host, "server_port": port, "theme": THEME, "css": CSS, "footer_links": [],
               "run_history": False, "ssr_mode": False}
     gr.mount_gradio_app(server, build_admin(), "/admin", auth=check_credentials if admin_enabled() else None,
