@@ -508,7 +508,7 @@ def test_nothing_identifying_reaches_the_log(hostile_app: App) -> None:
     assert time.perf_counter() - started < 30 and "只读取了前" in str(history[-1])
     sheet, problem = client.predict("pdf", api_name="/chat_export")
     assert sheet and not problem
-    client.predict("智能问答中已了解的企业信息", api_name="/save")
+    client.predict("智能问答中已了解的企业信息", "", "", api_name="/save")   # source, e-mail, webhook
     values = [item.empty for item in form_inputs()]
     keys = [item.key for item in form_inputs()]
     values[keys.index("name")], values[keys.index("credit_code")] = COMPANY, code
