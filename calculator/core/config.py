@@ -44,6 +44,14 @@ def _today() -> date:
         raise UserError(f"CALCULATOR_TODAY 应为 YYYY-MM-DD（现为 {raw!r}）", f"CALCULATOR_TODAY must be YYYY-MM-DD, got {raw!r}") from None
 
 
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = _env(name, default).lower()
+    if value not in allowed:
+        raise UserError(f"环境变量 {name} 只能是 {'、'.join(allowed)}（现为 {value!r}）",
+                        f"setting {name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _path(name: str) -> Path | None:
     raw = _env(name)
     return Path(raw) if raw else None
@@ -62,6 +70,8 @@ class Settings:
     lexical_weight: float | None = field(default_factory=lambda: _optional_number("LEXICAL_WEIGHT"))
     dense_weight: float | None = field(default_factory=lambda: _optional_number("DENSE_WEIGHT"))
     rrf_k: float | None = field(default_factory=lambda: _optional_number("RRF_K"))
+    # auto: skip the dense half when the model's tokenizer maps most of the query to [UNK] (search/readable.py)
+    dense_search: str = field(default_factory=lambda: _choice("DENSE_SEARCH", ("auto", "always", "never"), "auto"))
     # optional LLM (OpenAI-compatible): phrases and extracts, never decides
     openai_base_url: str = field(default_factory=lambda: _env("OPENAI_BASE_URL"))
     openai_api_key: str = field(default_factory=lambda: _env("OPENAI_API_KEY"), repr=False)

@@ -48,9 +48,11 @@ class Answer:
     found: bool
     citations: list[dict[str, Any]]
     policies: list[str] = field(default_factory=list)
+    dense: str = ""          # "used", or why retrieval skipped dense search (search/readable.py)
 
     def to_json(self) -> dict[str, Any]:
-        return {"answer": self.answer, "found": self.found, "citations": self.citations, "policies": self.policies}
+        return {"answer": self.answer, "found": self.found, "citations": self.citations, "policies": self.policies,
+                "dense": self.dense}
 
 
 class _Citations:
@@ -288,7 +290,9 @@ def ask(question: str, profile: Any = None, k: int = 5, today: date | None = Non
     passages = relevant_hits(hits, terms)
     if not policies and not passages:
         log.info("ask: not found (%d hits, %.0f ms)", len(hits), (time.perf_counter() - started) * 1000)
-        return _not_found(list(terms.foreign_places))
+        answer = _not_found(list(terms.foreign_places))
+        answer.dense = hits.dense
+        return answer
     cites = _Citations()
     lines: list[str] = []
     if policies:
@@ -310,7 +314,7 @@ def ask(question: str, profile: Any = None, k: int = 5, today: date | None = Non
     lines += _passage_lines(passages, terms, cites)
     log.info("ask: found (%d items, %d passages, %.0f ms)", len(policies), len(passages),
              (time.perf_counter() - started) * 1000)
-    return Answer("\n".join(lines).strip(), True, cites.items, [p.id for p in policies[:MAX_POLICIES]])
+    return Answer("\n".join(lines).strip(), True, cites.items, [p.id for p in policies[:MAX_POLICIES]], hits.dense)
 
 
 def _configured_catalog() -> Catalog:

@@ -26,6 +26,7 @@ from calculator.core.config import get_settings
 from calculator.core.wording import chat_words
 from calculator.corpus.tables import OUTSIDE_XUCHANG, ReferenceTables, load_tables
 from calculator.search.lexical import LexicalIndex, Lexicon, get_lexicon
+from calculator.search.postag import pos_cut
 
 RELEVANCE_MIN = 0.45        # share of the question's weighted content a passage must cover
 _NOUN_LIKE = re.compile(r"^(n|x|j|l|i|vn|eng|s)")   # jieba tags of nouns, idioms, domain words
@@ -92,7 +93,6 @@ class _Vocabulary:
 
 
 _vocabularies: dict[int, tuple[Any, _Vocabulary]] = {}
-_pos_tokenizers: dict[int, Any] = {}
 
 
 def _vocabulary() -> _Vocabulary:
@@ -104,15 +104,6 @@ def _vocabulary() -> _Vocabulary:
         _vocabularies.clear()   # a new index generation replaces the old one
         cached = _vocabularies[id(lexical)] = (lexical, _Vocabulary(lexical))
     return cached[1]
-
-
-def _pos_tokenizer(lexicon: Lexicon) -> Any:
-    tokenizer = _pos_tokenizers.get(id(lexicon))
-    if tokenizer is None:
-        import jieba.posseg
-
-        tokenizer = _pos_tokenizers[id(lexicon)] = jieba.posseg.POSTokenizer(lexicon.tokenizer)
-    return tokenizer
 
 
 def _alias_forms() -> dict[str, tuple[str, ...]]:
@@ -175,7 +166,7 @@ def question_terms(question: str) -> QuestionTerms:
         weight = vocabulary.idf(phrase, lexicon) if vocabulary.frequency(phrase, lexicon) else max(present, default=0.0)
         concepts.append(Concept(phrase, tuple(normalise(f) for f in forms), weight))
     position = 0
-    for word, tag in _pos_tokenizer(lexicon).cut(text, HMM=False):
+    for word, tag in pos_cut(lexicon.tokenizer, text):
         start, position = position, position + len(word)
         if any(a < position and start < b for a, b in taken) or not _is_content(word, lexicon, vocabulary):
             continue
@@ -189,5 +180,5 @@ def question_terms(question: str) -> QuestionTerms:
 
 
 def warm_up() -> None:
-    """Load the POS model and the vocabulary now, not in the first user's turn."""
+    """Load the dictionary's tags and the vocabulary now, not in the first user's turn."""
     question_terms("许昌的高新技术企业有什么优惠？")

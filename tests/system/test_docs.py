@@ -17,7 +17,7 @@ ARCHITECTURE = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
 # Switches of third-party libraries that the app sets for itself (offline, quiet): not our settings.
 LIBRARY_SWITCHES = {"ANONYMIZED_TELEMETRY", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS",
                     "TRANSFORMERS_VERBOSITY", "GRADIO_ANALYTICS_ENABLED"}
-_READ = re.compile(r"""(?:_env|_number|_optional_number|_path|_flag|getenv|environ\.get|environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
+_READ = re.compile(r"""(?:_env|_number|_optional_number|_path|_flag|_choice|getenv|environ\.get|environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
 
 
 def _settings_read_by_code() -> set[str]:
