@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from calculator.core.config import get_settings
+from calculator.core.textnorm import normalise
 from calculator.core.wording import chat_words
 from calculator.corpus.tables import OUTSIDE_XUCHANG, ReferenceTables, load_tables
 from calculator.search.lexical import LexicalIndex, Lexicon, get_lexicon
@@ -33,11 +33,6 @@ _NOUN_LIKE = re.compile(r"^(n|x|j|l|i|vn|eng|s)")   # jieba tags of nouns, idiom
 _VERB_FACTOR = 0.5          # verbs and adjectives say less about the topic than nouns
 _SINGLE_CHAR_FACTOR = 0.3   # 交、卖、钱: colloquial, rarely the words of a legal text
 _CONTENT = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
-
-
-def normalise(text: str) -> str:
-    """NFKC, lower case, no whitespace: the form in which words are looked up in passages."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 @dataclass(frozen=True)
@@ -53,6 +48,7 @@ class Concept:
 @dataclass(frozen=True)
 class QuestionTerms:
     concepts: tuple[Concept, ...]
+    enough: ClassVar[float] = RELEVANCE_MIN   # the coverage a text needs to count as answering
 
     @property
     def foreign_places(self) -> tuple[str, ...]:
