@@ -83,6 +83,10 @@ class Settings:
     upload_max_mb: float = field(default_factory=lambda: _number("UPLOAD_MAX_MB", 10, minimum=0.001))
     admin_user: str = field(default_factory=lambda: _env("ADMIN_USER"))
     admin_password: str = field(default_factory=lambda: os.environ.get("ADMIN_PASSWORD", ""), repr=False)
+    # the HTTP API for other systems (/api/v1): limits per request and per client
+    api_max_body_kb: float = field(default_factory=lambda: _number("API_MAX_BODY_KB", 64, minimum=1))
+    api_rate_per_minute: float = field(default_factory=lambda: _number("API_RATE_PER_MINUTE", 120))
+    api_client_header: str = field(default_factory=lambda: _env("API_CLIENT_HEADER"))
     # verdicts depend on validity windows: today is an input
     today: date = field(default_factory=_today)
 
