@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from calculator.commands.common import parse_today, read_profile
@@ -47,21 +48,33 @@ def _profile_from_text(text: str) -> tuple[dict[str, Any], Any]:
     return dict(parsed.updates), parsed
 
 
-def run(args: argparse.Namespace) -> int:
+def judge(profile: Any = None, text: str | None = None, today: date | None = None
+          ) -> tuple[MatchReport, ParseResult | None]:
+    """Match a profile, or the facts read from a free-text description (with what was read)."""
     from calculator.policy.match import match_profile
 
-    today = parse_today(args.today)
     parsed = None
+    if text is not None:
+        profile, parsed = _profile_from_text(text)
+    return match_profile(profile, today=today), parsed
+
+
+def contract(report: MatchReport, parsed: ParseResult | None) -> dict[str, Any]:
+    """The `match --json` output (the HTTP API's /api/v1/match sends the same)."""
+    out = report.to_json()
+    if parsed is not None:
+        out["parsed"] = _parsed_json(parsed)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    today = parse_today(args.today)
     if args.profile is not None:
-        data = read_profile(args.profile)
+        report, parsed = judge(read_profile(args.profile), today=today)
     else:
-        data, parsed = _profile_from_text(args.text)
-    report = match_profile(data, today=today)
+        report, parsed = judge(text=args.text, today=today)
     if args.json:
-        out = report.to_json()
-        if parsed is not None:
-            out["parsed"] = _parsed_json(parsed)
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json.dumps(contract(report, parsed), ensure_ascii=False, indent=2))
     else:
         print(render(report, parsed))
     return 0

@@ -70,6 +70,8 @@ class Settings:
     lexical_weight: float | None = field(default_factory=lambda: _optional_number("LEXICAL_WEIGHT"))
     dense_weight: float | None = field(default_factory=lambda: _optional_number("DENSE_WEIGHT"))
     rrf_k: float | None = field(default_factory=lambda: _optional_number("RRF_K"))
+    # auto: skip the dense half when the model's tokenizer maps most of the query to [UNK] (search/readable.py)
+    dense_search: str = field(default_factory=lambda: _choice("DENSE_SEARCH", ("auto", "always", "never"), "auto"))
     # optional LLM (OpenAI-compatible): phrases and extracts, never decides
     openai_base_url: str = field(default_factory=lambda: _env("OPENAI_BASE_URL"))
     openai_api_key: str = field(default_factory=lambda: _env("OPENAI_API_KEY"), repr=False)
@@ -91,6 +93,10 @@ class Settings:
     webhook_secret: str = field(default_factory=lambda: os.environ.get("WEBHOOK_SECRET", ""), repr=False)
     public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", "http://127.0.0.1:7860").rstrip("/"))
     reminder_days: int = field(default_factory=lambda: int(_number("REMINDER_DAYS", 30, minimum=1)))
+    # the HTTP API for other systems (/api/v1): limits per request and per client
+    api_max_body_kb: float = field(default_factory=lambda: _number("API_MAX_BODY_KB", 64, minimum=1))
+    api_rate_per_minute: float = field(default_factory=lambda: _number("API_RATE_PER_MINUTE", 120))
+    api_client_header: str = field(default_factory=lambda: _env("API_CLIENT_HEADER"))
     # verdicts depend on validity windows: today is an input
     today: date = field(default_factory=_today)
 

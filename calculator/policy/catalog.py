@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from calculator.core.config import PROJECT_ROOT, get_settings
 from calculator.core.errors import LocatedError, UserError
-from calculator.core.vocabulary import validity_state
+from calculator.core.vocabulary import VALIDITY_LABEL, validity_state
 from calculator.corpus.citation import Citation, ClauseRef, resolve
 from calculator.facts.schema import NUMERIC, FactSchema, load_schema
 from calculator.policy.derived import DerivedRule, parse_rules
@@ -194,6 +194,20 @@ class Catalog:
         if found is None:
             found = self.citations[ref] = resolve(ref, self.docs)
         return found
+
+    def listing(self, today: date) -> list[dict[str, Any]]:
+        """Every item as other systems read it (`GET /api/v1/policies`): validity on `today`, mode, clauses."""
+        out = []
+        for p in self.policies:
+            state = p.status_on(today)
+            validity = {"from": _iso(p.item.validity.valid_from), "until": _iso(p.item.validity.until),
+                        "status": state, "label": VALIDITY_LABEL[state]}
+            out.append({"policy_id": p.id, "title": p.title, "level": p.item.level, "issuer": p.item.issuer,
+                        "department": p.item.department, "mode": p.item.mode, "benefit": p.item.benefit,
+                        "validity": validity, "apply": p.item.apply.model_dump(),
+                        "citations": [c.to_json() for c in p.citations], "caveats": list(p.caveats),
+                        "doubt": list(p.item.doubt), "tags": list(p.item.tags)})
+        return out
 
     def report(self, today: date) -> dict[str, Any]:
         """What `python -m calculator catalog` shows: items, spread, validity on `today`, caveats."""

@@ -1,5 +1,6 @@
-"""One ASGI app: the public page (five tabs over the library) at / and the admin page at /admin behind
-its own login. Building is a function so tests can inspect the page unlaunched.
+"""One ASGI app: the HTTP API at /api/v1 (calculator/api), the public page (five tabs over the library) at /
+and the admin page at /admin behind its own login. Building is a function so tests can inspect the page
+unlaunched.
 
 Two Blocks rather than an admin tab, so that the admin page and its API routes sit behind Gradio's
 login while the public page needs none; Starlette matches mounts in order, so /admin goes first.
@@ -99,12 +100,17 @@ def add_reminder_routes(server: fastapi.FastAPI) -> None:
 
 
 def create_server(host: str = "127.0.0.1", port: int = 7860) -> fastapi.FastAPI:
+    """The HTTP API at /api/v1 (its routes first: the Gradio mount at "/" would answer their paths), the admin
+    page at /admin and the public page at /. Gradio's own /openapi.json (its internal routes) is switched off;
+    the API's document is /api/v1/openapi.json."""
     from calculator.admin import admin_enabled, check_credentials, max_upload_bytes
+    from calculator.api.routes import create_api
 
-    server = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    server = create_api()
     add_reminder_routes(server)   # before the Gradio mount at "/", which would otherwise take these paths
     common = {"server_name": host, "server_port": port, "theme": THEME, "css": CSS, "footer_links": [],
-              "run_history": False, "ssr_mode": False}
+              "run_history": False, "ssr_mode": False,
+              "app_kwargs": {"openapi_url": None, "docs_url": None, "redoc_url": None}}
     gr.mount_gradio_app(server, build_admin(), "/admin", auth=check_credentials if admin_enabled() else None,
                         auth_message="许昌惠企政策计算器 · 知识库管理", max_file_size=max_upload_bytes(), **common)
     gr.mount_gradio_app(server, build_app(), "/", max_file_size=PUBLIC_MAX_FILE, **common)

@@ -115,7 +115,8 @@ def test_a_statement_and_a_question_in_one_message(index_env):
 def test_out_of_scope_question_cites_nothing(index_env):
     state, _ = new_session()
     state, reply = respond(state, "深圳的人才公寓怎么申请？")
-    assert reply.answer == {"answer": reply.answer["answer"], "found": False, "citations": [], "policies": []}
+    assert {k: reply.answer[k] for k in ("found", "citations", "policies")} == {"found": False, "citations": [],
+                                                                               "policies": []}
     assert "深圳" in reply.text
 
 

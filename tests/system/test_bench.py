@@ -24,6 +24,7 @@ SMALLEST = {
     "retrieval_peers": ([], "| combined (76) | ours (hybrid) |"),
     "search_scale": (["--factors", "1", "--stores", "embedded", "--passes", "1"], "| 1× | 999 | embedded |"),
     "app": (["--turns", "2"], "peak RSS"),
+    "cli": (["--runs", "1"], "| ask, Chinese question |"),
 }
 
 
