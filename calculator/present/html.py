@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from calculator.core.vocabulary import LEVEL_LABEL, OUTCOME_MARK, STATUS_LABEL, SUMMARY_NOTE
+from calculator.core.vocabulary import LEVEL_LABEL, NOT_STATED, OUTCOME_MARK, STATUS_LABEL, SUMMARY_NOTE
 from calculator.facts.schema import format_number
 
 if TYPE_CHECKING:
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 CONTEXT_CHARS = 300
 OUTCOME_WORD = {"met": "满足", "not_met": "不满足", "unknown": "未知"}
-KIND_WORD = {"policy": "政策文件", "news": "新闻报道", "report": "报告", "law": "法律", "regulation": "法规",
-             "summary": "要点摘要"}
 NO_INDEX_NOTICE = "知识库尚未导入，请先运行 `make ingest`（问答不可用，政策匹配仍可使用）"
 
 
@@ -254,15 +252,15 @@ def hits_html(hits: Iterable[Mapping[str, Any]], query: str = "") -> str:
 
 
 def documents_rows(docs: Iterable[Any]) -> list[list[str]]:
-    """One row per document for the public knowledge list: title, 文号, issuer, kind, completeness, dates."""
+    """One row per document for the public knowledge list: title, 文号, issuer, kind, completeness, dates
+    (in Chinese: `Document.shown()`, where anything not stated is 未载明)."""
     rows = []
     for d in sorted(docs, key=lambda d: (d.kind != "summary", d.level, d.title)):
-        kind = KIND_WORD.get(d.kind, d.kind)
-        if d.kind == "summary":
-            kind += f"（{SUMMARY_NOTE}）"
-        validity = " 至 ".join(x for x in (d.valid_from, d.valid_until) if x)
-        rows.append([d.title, d.doc_number or "—", d.issuer or "—", kind, d.completeness or "—",
-                     d.issued or "—", validity or "—"])
+        shown = d.shown()
+        start, end = shown["valid_from"], shown["valid_until"]
+        validity = NOT_STATED if start == end == NOT_STATED else f"{start} 至 {end}"
+        rows.append([shown["title"], shown["doc_number"], shown["issuer"], shown["kind"], shown["completeness"],
+                     shown["issued"], validity])
     return rows
 
 
