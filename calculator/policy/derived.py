@@ -14,7 +14,7 @@ other derived fact). Two kinds of rule:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -45,14 +45,15 @@ class DerivedRule:
     years: str = ""         # valid_while: the parameter giving how many years it is valid
 
     def compute(self, facts: Mapping[str, Any], today: date, definitions: Mapping[str, Definition],
-                schema: FactSchema) -> Derived:
+                schema: FactSchema, words: Callable[[tuple[str, ...]], list[str]] | None = None) -> Derived:
+        """The fact on `today`; `words` names facts and parameters for people (default: the schema's labels)."""
         label = schema.label(self.name)
         if self.formula is not None:
-            return self._from_formula(facts, definitions, label, schema)
+            return self._from_formula(facts, definitions, label, schema, words or schema.labels)
         return self._validity(facts, today, label)
 
     def _from_formula(self, facts: Mapping[str, Any], definitions: Mapping[str, Definition], label: str,
-                      schema: FactSchema) -> Derived:
+                      schema: FactSchema, words: Callable[[tuple[str, ...]], list[str]]) -> Derived:
         assert self.formula is not None
         known = dict(facts)
         for name in self.formula.names:
@@ -67,7 +68,8 @@ class DerivedRule:
             value = Interval(result.low, result.high)
             return Derived(self.name, value, f"{self.text}：{_shown(value, spec_unit)}（尚不能确定，按可能的范围）",
                            self.cite, [], label)
-        return Derived(self.name, None, f"{self.text}：需要{'、'.join(result.missing) or '更多信息'}", self.cite, [], label)
+        return Derived(self.name, None, f"{self.text}：需要{'、'.join(words(result.missing)) or '更多信息'}", self.cite, [],
+                       label, result.missing)
 
     def _validity(self, facts: Mapping[str, Any], today: date, label: str) -> Derived:
         held, year, years = facts.get(self.held), facts.get(self.since_year), facts.get(self.years)

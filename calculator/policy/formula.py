@@ -110,7 +110,9 @@ class Formula:
         except ZeroDivisionError:
             return FormulaResult(None)
         if value is _UNKNOWN:
-            return FormulaResult(None, tuple(n for n in self.names if _lookup(facts, n) is None))
+            # an undecided definition takes both branches: only the unknown facts and parameters are missing
+            return FormulaResult(None, tuple(n for n in self.names
+                                             if self._kinds.get(n) != DEFINITION and _lookup(facts, n) is None))
         if value is None or value is _UNDECIDED:
             return FormulaResult(None)
         if isinstance(value, Interval):

@@ -76,7 +76,7 @@ def totals(results: Iterable[PolicyResult]) -> dict[str, Any]:
             continue
         estimate = _value(result)
         if estimate is None:
-            needs = "、".join(result.policy.conditions.schema.labels(result.amount.missing)) if result.amount else ""
+            needs = "、".join(result.amount_needs)
             not_counted.append({"policy_id": item.id, "why": f"金额暂不能估算（还需{needs}）" if needs else "金额暂不能估算"})
             continue
         counted.append(item.id)
