@@ -17,7 +17,7 @@ from calculator.facts.interval import json_value
 from calculator.facts.profile import Derived, derive, validate_profile
 from calculator.facts.schema import format_number
 from calculator.policy.formula import FormulaResult
-from calculator.policy.money import totals, working
+from calculator.policy.money import totals, working, zero_reason
 from calculator.policy.rules.tree import MET, NOT_MET, Group, Ref, Trace, leaf_of, near_miss
 
 if TYPE_CHECKING:  # a report reads the catalog it is handed
@@ -28,13 +28,13 @@ if TYPE_CHECKING:  # a report reads the catalog it is handed
 class PolicyResult:
     """One policy's verdict for one profile; the trace and its words are computed on first use."""
 
-    __slots__ = ("policy", "status", "missing", "validity", "_facts", "_needs", "_trace", "_amount")
+    __slots__ = ("policy", "status", "missing", "validity", "_facts", "_derived", "_trace", "_amount")
 
     def __init__(self, policy: Policy, status: str, missing: tuple[str, ...], validity: str,
-                 facts: dict[str, Any], needs: Mapping[str, tuple[str, ...]] | None = None) -> None:
+                 facts: dict[str, Any], derived: Mapping[str, Derived] | None = None) -> None:
         self.policy, self.status, self.missing, self.validity = policy, status, missing, validity
         self._facts = facts
-        self._needs = needs or {}   # unknown law-derived facts → the facts that would decide them
+        self._derived = derived or {}   # the profile's and the law's derived facts, with their working
         self._trace: Trace | None = None
         self._amount: FormulaResult | None | bool = False  # False: not computed yet
 
@@ -82,7 +82,10 @@ class PolicyResult:
         replaced by the facts that would decide it (年应纳税所得额), which the user can answer."""
         if self.amount is None:
             return []
-        names = [needed for name in self.amount.missing for needed in self._needs.get(name, (name,))]
+        names: list[str] = []
+        for name in self.amount.missing:
+            fact = self._derived.get(name)
+            names += list(fact.needs) if fact is not None and fact.needs else [name]
         return self.policy.labels(list(dict.fromkeys(names)))
 
     @property
@@ -104,7 +107,7 @@ class PolicyResult:
             return ""
         if self.amount_value is not None:
             if self.amount_value == 0:
-                return f"按目前信息当年无可估算的金额（{spec.note}）"
+                return f"当年金额为0：{self.zero_reason}（估算：{spec.note}）"
             return f"约 {format_number(self.amount_value)} {spec.unit}（估算：{spec.note}）"
         if self.amount_range is not None:
             low, high = self.amount_range
@@ -114,11 +117,18 @@ class PolicyResult:
         return ""
 
     @property
+    def zero_reason(self) -> str:
+        """Why the estimate is 0 (a loss year, a fact that is 0): said instead of "约0万元"."""
+        formula = self.policy.amount
+        return zero_reason(formula, self._facts, self.policy.conditions.schema) if formula is not None else ""
+
+    @property
     def amount_working(self) -> dict[str, Any] | None:
         """The formula with the parameters (and their dates) and facts it used: how the figure came about."""
         if self.policy.amount is None or self.amount is None:
             return None
-        return working(self.policy.amount, self._facts, self.policy.conditions.schema)
+        return working(self.policy.amount, self._facts, self.policy.conditions.schema, self._derived,
+                       self.policy.parameters)
 
     @property
     def validity_condition(self) -> dict[str, str] | None:
@@ -193,15 +203,15 @@ def _condition_json(trace: Trace, catalog: Catalog) -> dict[str, Any]:
     return out
 
 
-def _judge(policy: Policy, facts: dict[str, Any], today: date, needs: Mapping[str, tuple[str, ...]]) -> PolicyResult:
+def _judge(policy: Policy, facts: dict[str, Any], today: date, derived: Mapping[str, Derived]) -> PolicyResult:
     validity = policy.status_on(today)
     verdict = policy.test(facts) if validity == CURRENT else False
     if verdict is False:
-        return PolicyResult(policy, NOT_ELIGIBLE, (), validity, facts, needs)
+        return PolicyResult(policy, NOT_ELIGIBLE, (), validity, facts, derived)
     if verdict is True:
-        return PolicyResult(policy, ELIGIBLE, (), validity, facts, needs)
+        return PolicyResult(policy, ELIGIBLE, (), validity, facts, derived)
     missing = verdict if len(verdict) == 1 else tuple(dict.fromkeys(verdict))
-    return PolicyResult(policy, NEED_INFO, missing, validity, facts, needs)
+    return PolicyResult(policy, NEED_INFO, missing, validity, facts, derived)
 
 
 def _ordered(results: list[PolicyResult]) -> list[PolicyResult]:
@@ -288,6 +298,5 @@ def match_profile(profile: Any, catalog: Catalog | None = None, today: date | No
     facts = {key: getattr(checked, key) for key in catalog.schema.fields}
     facts.update((key, fact.value) for key, fact in derived.items())
     derived.update(law_of_the_day(facts, catalog, today))
-    needs = {name: fact.needs for name, fact in derived.items() if fact.value is None and fact.needs}
-    results = [_judge(policy, facts, today, needs) for policy in catalog.policies]
+    results = [_judge(policy, facts, today, derived) for policy in catalog.policies]
     return MatchReport(checked, today, derived, facts, _ordered(results), catalog)

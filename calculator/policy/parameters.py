@@ -23,7 +23,8 @@ from calculator.core.errors import LocatedError
 from calculator.corpus.citation import ClauseRef
 
 NAME = re.compile(r"^[a-z0-9_]+$")
-_FIRST_PHRASE = re.compile(r"[（(：:，,；;]")
+_ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
+_CLAUSE_END = re.compile(r"[；;]")
 _IDENTIFIER = re.compile(r"[A-Za-z]\w*[_.][A-Za-z_.]+")   # hightech_valid, cit.rate: internal names people must not read
 BOUNDARIES = ("inclusive", "exclusive")
 _VALUE_KEYS = {"value", "boundary", "cite", "reason", "verified"}
@@ -79,10 +80,18 @@ class Parameter:
         return found
 
     @cached_property
+    def short(self) -> str:
+        """The description without its asides: what the parameter is, in a few words (小型微利企业从业人数上限)."""
+        text = self.description
+        while (plain := _ASIDE.sub("", text)) != text:
+            text = plain
+        return _CLAUSE_END.split(text)[0].strip() or self.description
+
+    @cached_property
     def label(self) -> str:
-        """How a missing value is named to people: the description's first phrase, said to be unverified
-        ("小型微利企业年度应纳税所得额上限（现行标准未核实）"), never the dotted name."""
-        return f"{_FIRST_PHRASE.split(self.description)[0]}（现行标准未核实）"
+        """How a missing value is named to people ("小型微利企业年度应纳税所得额上限（现行标准未核实）"), never
+        the dotted name."""
+        return f"{self.short}（现行标准未核实）"
 
     @cached_property
     def has_boundary(self) -> bool:

@@ -47,6 +47,30 @@ def test_results_sections_counts_and_order(report: dict) -> None:
     assert "企业规模" in html and "小型" in html  # derived facts with their working
 
 
+def test_the_total_says_what_it_counts_and_what_it_leaves_out(report: dict) -> None:
+    html = results_html(report)
+    totals = report["totals"]
+    assert totals["text"].startswith("预计每年可少缴/可获得约 ") and totals["text"] in html
+    assert html.index("项符合") < html.index(totals["text"]) < html.index("可以享受")
+    left = html[html.index('class="pc-total-left"'):]
+    titles = {r["policy_id"]: r["title"] for r in report["results"]}
+    for row in totals["not_counted"]:                      # by title and why, never by id
+        assert f"{titles[row['policy_id']]}：{row['why']}" in left
+    assert "计入：" + "、".join(titles[p] for p in totals["counted"]) in html
+
+
+def test_a_zero_amount_has_no_zero_badge_and_says_why() -> None:
+    loss = match_profile({**SMALL_FACTORY, "taxable_income": -50, "rd_expense": 30}).to_json()
+    html = result_html(_result(loss, "rd_super_deduction"))
+    assert "约 0" not in html and "亏损年度" in html
+
+
+def test_an_amount_shows_how_it_was_worked_out(report: dict) -> None:
+    html = result_html(_result(report, "small_low_profit_cit"))
+    working = html[html.index("金额怎么算"):]
+    assert "年应纳税所得额：200万元" in working and "2023-01-01至2027-12-31执行" in working and "cit." not in working
+
+
 def test_eligible_item_has_amount_trace_and_cited_clauses(report: dict) -> None:
     r = _result(report, "small_low_profit_cit")
     html = result_html(r)
