@@ -87,6 +87,8 @@ def _render(report: dict[str, Any]) -> str:
         f"有效期：{_counts(report['by_status'], VALIDITY_LABEL)}",
         f"引文：{report['quotes_verified']} 条逐字核对通过，涉及 {len(report['documents_cited'])} 份文档",
         f"命名条件：{'、'.join(report['definitions']) or '无'}",
+        f"参数：{report['parameters']} 个，其中当日 {len(report['parameters_unverified'])} 个数值未核实（依据摘要或报道），"
+        f"{len(report['parameters_without_value'])} 个无已核实数值",
         "",
     ]
     for item in report["items"]:

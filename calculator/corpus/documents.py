@@ -31,6 +31,7 @@ DOCUMENT_FIELDS = ("title", "doc_number", "issuer", "issued", "valid_from", "val
                   "kind", "completeness", "note", "caveat", "source", "superseded_by")
 DATE_FIELDS = ("issued", "valid_from", "valid_until")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LEADING_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?(?![\d])")
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,9 @@ class Document:
     def shown(self) -> dict[str, str]:
         """Provenance in Chinese for people: every missing value is 未载明, never a curator's English remark
         (`note` and `source` are for maintainers and are not shown)."""
-        def day(name: str) -> str:
-            found = self.date(name)
-            return found.isoformat() if found else NOT_STATED
+        def day(name: str) -> str:   # a full date, else the leading year/month of a remark ("2023-03 (interviews…)")
+            found = _LEADING_DATE.match(getattr(self, name))
+            return found.group() if found else NOT_STATED
         kind = DOCUMENT_KIND_LABEL.get(self.kind, NOT_STATED)
         return {"title": self.title, "doc_number": self.doc_number or NOT_STATED,
                 "issuer": self.issuer if _has_cjk(self.issuer) else NOT_STATED,
@@ -386,11 +387,13 @@ def _infer_kind(title: str) -> str:
 
 
 _ASCII_REMARK = re.compile(r"\s*\([^)]*[A-Za-z][^)]*\).*$")
+_ASCII_TAIL = re.compile(r"\s*[;；,，]\s*[^\u4e00-\u9fff]*?[A-Za-z]{2,}.*$")
 
 
 def _clean_doc_number(value: str) -> str:
-    """A 文号 or "": curators' English remarks ("not stated …", "(per the text header)") are not part of it."""
-    value = _ASCII_REMARK.sub("", value).strip()
+    """A 文号 or "": curators' English remarks ("not stated …", "(per the text header)", "…号; file name
+    indicates a 2019 revision") are not part of it."""
+    value = _ASCII_TAIL.sub("", _ASCII_REMARK.sub("", value)).strip()
     return value if re.search(r"[\u4e00-\u9fff]", value) else ""
 
 

@@ -215,6 +215,7 @@ class Catalog:
             "valid_until": _iso(p.item.validity.until), "caveats": list(p.caveats), "doubt": list(p.item.doubt),
             "conditions": sum(isinstance(n, Leaf) for n in p.conditions.walk()), "file": p.source,
         } for p in self.policies]
+        law = self.parameters.on(today)
         return {
             "today": today.isoformat(),
             "items": items,
@@ -226,6 +227,10 @@ class Catalog:
             "definitions": list(self.definitions),
             "quotes_verified": len(self.citations),
             "documents_cited": sorted({c.doc_id for c in self.citations.values()}),
+            "parameters": len(self.parameters),
+            "parameters_unverified": sorted(n for n, v in law.items() if v.value is not None and not v.verified),
+            "parameters_without_value": sorted(p.name for p in self.parameters if law.get(p.name) is None
+                                               or law[p.name].value is None),
         }
 
 
