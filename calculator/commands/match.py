@@ -98,6 +98,10 @@ def render(report: MatchReport, parsed: ParseResult | None = None) -> str:
     for name, definition in report.catalog.definitions.items():
         outcome = definition.node.test(report.facts)
         lines.append(f"{name}：{'是' if outcome is True else '否' if outcome is False else '待确认'}")
+    totals = report.to_json()["totals"]
+    titles = {r.policy.id: r.policy.title for r in report.results}
+    lines += ["", totals["text"]]
+    lines += [f"  未计入：{titles[n['policy_id']]}：{n['why']}" for n in totals["not_counted"]]
     for status, heading in STATUS_HEADING.items():
         results = report.with_status(status)
         if not results:
@@ -111,7 +115,7 @@ def render(report: MatchReport, parsed: ParseResult | None = None) -> str:
 def _render_result(index: int, result: PolicyResult, detailed: bool) -> list[str]:
     item = result.policy.item
     head = f"{index}. {item.title}"
-    if result.amount_text and result.amount_value is not None:
+    if result.amount_text and (result.amount_value is not None or result.amount_range is not None):
         head += f" — {result.amount_text}"
     lines = [head]
     if result.validity_condition:
