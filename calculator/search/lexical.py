@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from calculator.core.config import get_settings
+from calculator.core.wording import chat_words
+from calculator.search.expansion import SOURCE_FILES, expansions
 
 K1 = 1.2
 B = 0.75
 SYNONYM_WEIGHT = 0.4        # an expanded term counts less than a word the user actually wrote
 MAX_QUERY_CHARS = 2000      # longer questions are truncated: bounded time for any input
-LEXICON_FILES = ("jieba_dict.txt", "stopwords.txt", "synonyms.yaml")  # changed → passages re-tokenised
+LEXICON_FILES = ("jieba_dict.txt", "stopwords.txt", *SOURCE_FILES)  # changed → passages re-tokenised
 _KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 
 
@@ -37,6 +38,8 @@ class Lexicon:
     stopwords: frozenset[str]
     synonyms: dict[str, tuple[str, ...]]
     fingerprint: str             # changes when the tokens of indexed passages would change
+    question_words: frozenset[str] = frozenset()   # 现在, 多少, 能不能: how a question is asked, not what about
+    domain_words: frozenset[str] = frozenset()     # dictionary and expansion words (安家补贴): not places
 
     def tokenize(self, text: str) -> list[str]:
         """NFKC, lower case, jieba search-mode words (long words and their parts), no stopwords or punctuation."""
@@ -61,7 +64,8 @@ class Lexicon:
                     group.setdefault(token, SYNONYM_WEIGHT)
             grouped.update(t for t, w in group.items() if w == 1.0)
             groups.append(group)
-        singles = [{token: 1.0} for token in dict.fromkeys(own) if token not in grouped]
+        singles = [{token: 1.0} for token in dict.fromkeys(own)
+                   if token not in grouped and token not in self.question_words]
         return singles + groups
 
 
@@ -76,24 +80,6 @@ def _read_lines(path: Path) -> list[str]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _synonyms(path: Path) -> dict[str, tuple[str, ...]]:
-    """phrase → terms to add: every member of an `equivalent` group, plus one-way `colloquial` entries."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
-    data = data or {}
-    expansions: dict[str, list[str]] = {}
-
-    def norm(word: object) -> str:
-        return unicodedata.normalize("NFKC", str(word)).lower()
-
-    for group in data.get("equivalent", []):
-        members = [norm(m) for m in group]
-        for member in members:
-            expansions.setdefault(member, []).extend(m for m in members if m != member)
-    for phrase, targets in (data.get("colloquial") or {}).items():
-        expansions.setdefault(norm(phrase), []).extend(norm(t) for t in targets)
-    return {phrase: tuple(dict.fromkeys(t for t in terms if t != phrase)) for phrase, terms in expansions.items()}
-
-
 @lru_cache(maxsize=4)
 def _lexicon(data_dir: Path) -> Lexicon:
     import logging
@@ -103,19 +89,24 @@ def _lexicon(data_dir: Path) -> Lexicon:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    synonyms = _synonyms(data_dir / "synonyms.yaml")
+    synonyms = expansions(data_dir)
+    domain_words: set[str] = set()     # the knowledge folder's own words: never read as a foreign place
     for phrase, others in synonyms.items():
         for word in (phrase, *others):  # short forms and colloquial words must stay whole words
             tokenizer.add_word(word)
+            domain_words.add(word)
     for line in _read_lines(data_dir / "jieba_dict.txt"):
         word, *rest = line.split()
         tokenizer.add_word(word, freq=int(rest[0]) if rest and rest[0].isdigit() else None)
+        if "ns" not in rest:
+            domain_words.add(unicodedata.normalize("NFKC", word).lower())
     stopwords = frozenset(_read_lines(data_dir / "stopwords.txt"))
     digest = hashlib.sha256()
     for name in LEXICON_FILES:  # synonyms count too: their words join the dictionary
         path = data_dir / name
         digest.update(path.read_bytes() if path.is_file() else b"")
-    return Lexicon(tokenizer, stopwords, synonyms, digest.hexdigest()[:16])
+    question_words = frozenset(unicodedata.normalize("NFKC", str(w)).lower() for w in chat_words()["question_words"])
+    return Lexicon(tokenizer, stopwords, synonyms, digest.hexdigest()[:16], question_words, frozenset(domain_words))
 
 
 def get_lexicon() -> Lexicon:

@@ -115,6 +115,18 @@ def test_a_notice_that_ran_out_before_the_year_asked_is_partial_and_a_future_yea
     assert future.coverage == "none" and not future.citations and "2028年" in future.answer
 
 
+def test_a_programme_word_is_not_a_place_and_other_henan_cities_are(index_env: Path) -> None:
+    """jieba tags 安家 (of 安家补贴) as a place: the programme's amounts are partial, not another city's policy.
+    周口 and 开封 are ordinary words to jieba, yet other cities (chat_words.yaml `other_places`)."""
+    from calculator.dialogue.answer import ask
+
+    talent = ask("许昌英才计划引进博士，给多少安家补贴？")
+    assert talent.coverage == "partial" and "许昌英才计划" in talent.answer and "安家的地方政策" not in talent.answer
+    for city in ("周口", "开封市"):
+        answer = ask(f"在{city}开店有什么补贴？")
+        assert answer.coverage == "none" and not answer.citations and city in answer.answer
+
+
 def test_an_invented_programme_in_quotes_is_not_found(index_env: Path) -> None:
     from calculator.dialogue.answer import ask
 
