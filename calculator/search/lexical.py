@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from calculator.core.config import get_settings
 from calculator.core.wording import chat_words
-from calculator.search.expansion import SOURCE_FILES, expansions
 
 K1 = 1.2
 B = 0.75
 SYNONYM_WEIGHT = 0.4        # an expanded term counts less than a word the user actually wrote
 MAX_QUERY_CHARS = 2000      # longer questions are truncated: bounded time for any input
-LEXICON_FILES = ("jieba_dict.txt", "stopwords.txt", *SOURCE_FILES)  # changed → passages re-tokenised
+LEXICON_FILES = ("jieba_dict.txt", "stopwords.txt", "synonyms.yaml")  # changed → passages re-tokenised
 _KEEP = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 
 
@@ -39,7 +39,7 @@ class Lexicon:
     synonyms: dict[str, tuple[str, ...]]
     fingerprint: str             # changes when the tokens of indexed passages would change
     question_words: frozenset[str] = frozenset()   # 现在, 多少, 能不能: how a question is asked, not what about
-    domain_words: frozenset[str] = frozenset()     # dictionary and expansion words (安家补贴): not places
+    domain_words: frozenset[str] = frozenset()     # dictionary and synonym words (安家补贴): not places
 
     def tokenize(self, text: str) -> list[str]:
         """NFKC, lower case, jieba search-mode words (long words and their parts), no stopwords or punctuation."""
@@ -80,6 +80,24 @@ def _read_lines(path: Path) -> list[str]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
+def _synonyms(path: Path) -> dict[str, tuple[str, ...]]:
+    """phrase → terms to add: every member of an `equivalent` group, plus one-way `colloquial` entries."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    data = data or {}
+    expansions: dict[str, list[str]] = {}
+
+    def norm(word: object) -> str:
+        return unicodedata.normalize("NFKC", str(word)).lower()
+
+    for group in data.get("equivalent", []):
+        members = [norm(m) for m in group]
+        for member in members:
+            expansions.setdefault(member, []).extend(m for m in members if m != member)
+    for phrase, targets in (data.get("colloquial") or {}).items():
+        expansions.setdefault(norm(phrase), []).extend(norm(t) for t in targets)
+    return {phrase: tuple(dict.fromkeys(t for t in terms if t != phrase)) for phrase, terms in expansions.items()}
+
+
 @lru_cache(maxsize=4)
 def _lexicon(data_dir: Path) -> Lexicon:
     import logging
@@ -89,7 +107,7 @@ def _lexicon(data_dir: Path) -> Lexicon:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    synonyms = expansions(data_dir)
+    synonyms = _synonyms(data_dir / "synonyms.yaml")
     domain_words: set[str] = set()     # the knowledge folder's own words: never read as a foreign place
     for phrase, others in synonyms.items():
         for word in (phrase, *others):  # short forms and colloquial words must stay whole words

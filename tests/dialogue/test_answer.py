@@ -124,7 +124,8 @@ def test_a_named_catalog_item_is_answered_from_the_catalog(index_env):
     assert "已到期" in answer.answer            # CALCULATOR_TODAY 2026-11-23: the 2025 notice has run out
     assert any(c["doc_id"] == "cn_unemployment_insurance_job_stability" for c in answer.citations)
     first, second = answer.answer.splitlines()[:2]   # 怎么申请: the card's procedure first, then its benefit
-    assert first.startswith("**失业保险稳岗返还**：办理") and second.startswith("- 优惠：") and "[1]" in second
+    assert first.startswith("**失业保险稳岗返还") and "**：办理" in first   # the title says the 2026 gap since the law issue
+    assert second.startswith("- 优惠：") and "[1]" in second
     line = next(line for line in answer.answer.splitlines() if line.startswith("- 条件："))
     conditions = line.removeprefix("- 条件：").split("；")
     assert len(conditions) == 3 and all(re.search(r"\[\d+\]$", c) for c in conditions), conditions
@@ -166,7 +167,8 @@ def test_extractive_answer_quotes_sentences_that_share_the_question_terms(index_
 def test_summary_citations_say_so(index_env):
     from calculator.dialogue.answer import ask
 
-    answer = ask("小规模纳税人一个月卖多少钱以内不用交增值税？")
+    # the 2026-12-01 corpus holds the 小规模 originals, so a question only a summary answers: 稳岗返还 (2025 notice not held)
+    answer = ask("稳岗返还的返还比例是多少？")
     summaries = [c for c in answer.citations if c["summary"]]
     assert summaries and all(c["note"] == "摘要，以原文为准" for c in summaries)
 
