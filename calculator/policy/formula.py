@@ -91,12 +91,13 @@ class Formula:
 
     def __init__(self, source: str, kinds: Mapping[str, str]) -> None:
         self.source = source
-        self._kinds = kinds
+        self.kinds = kinds       # what each name is (batch compilers read the same tree with the same kinds)
         self._names: dict[str, None] = {}
         try:
             tree = ast.parse(source.strip(), mode="eval")
         except SyntaxError as exc:
             raise FormulaError(f"syntax error: {exc.msg}") from None
+        self.tree: ast.expr = tree.body
         self._run, kind = self._compile(tree.body)
         if kind != NUMBER:
             raise FormulaError(f"the result must be a number, not {kind}")
@@ -159,7 +160,7 @@ class Formula:
         return self._name(".".join([current.id, *reversed(parts)]))
 
     def _name(self, name: str) -> tuple[Closure, str]:
-        kind = self._kinds.get(name)
+        kind = self.kinds.get(name)
         if kind is None:
             hint = " (a function needs brackets)" if name in _FUNCTIONS else (
                 " (no such parameter in knowledge/parameters/)" if "." in name else "")
