@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from calculator.commands.common import parse_today
 from calculator.core.errors import UserError
@@ -68,19 +69,30 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _Bar:
-    def __init__(self) -> None:
-        from tqdm import tqdm
+    """A progress bar on a terminal; elsewhere (logs, CI) one line per stage."""
 
-        self.bar = tqdm(total=100, file=sys.stderr, bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}",
-                        dynamic_ncols=True, leave=False)
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.stage = ""
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=100, file=sys.stderr, bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}",
+                            dynamic_ncols=True, leave=False)
 
     def update(self, done: float, stage: str) -> None:
-        self.bar.set_description_str(stage, refresh=False)
-        self.bar.n = round(done * 100, 1)
-        self.bar.refresh()
+        if self.bar is None:
+            if stage != self.stage:
+                print(f"… {stage}（{done:.0%}）", file=sys.stderr, flush=True)
+        else:
+            self.bar.set_description_str(stage, refresh=False)
+            self.bar.n = round(done * 100, 1)
+            self.bar.refresh()
+        self.stage = stage
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _bar() -> _Bar:

@@ -236,9 +236,10 @@ def long_query(engine: Engine, compiled: CompiledCatalog) -> str:
                        for s in (ELIGIBLE, NEED_INFO)], NOT_ELIGIBLE)
     columns = [f"{quote('credit_code')}", f"{quote('name')}", f"{quote('policy_id')}",
                f"{sql.as_sql(status).sql(engine.dialect)} AS {quote('status')}"]
-    for name, part in (("amount", "amount"), ("amount_low", "low"), ("amount_high", "high")):
-        columns.append(f"{round_half_even(sql.column(part), 2).sql(engine.dialect)} AS {quote(name)}")
-    columns.append(f"COALESCE({quote('missing')}, '') AS {quote('missing')}")
+    def money(part: str, name: str) -> str:
+        return f"{round_half_even(sql.column(part), 2).sql(engine.dialect)} AS {quote(name)}"
+    columns += [money("amount", "amount"), f"COALESCE({quote('missing')}, '') AS {quote('missing')}",
+                money("low", "amount_low"), money("high", "amount_high")]
     return (f"SELECT {', '.join(columns)} FROM {quote(WIDE)} UNPIVOT INCLUDE NULLS "
             f"(({quote('status')}, {quote('amount')}, {quote('low')}, {quote('high')}, {quote('missing')}) "
             f"FOR {quote('policy_id')} IN ({groups}))")

@@ -78,6 +78,11 @@ def _when(condition: sql.Tri, value: exp.Expr | float, otherwise: exp.Expr | flo
     return sql.as_sql(sql.case([(condition, value)], otherwise))
 
 
+def _total(value: exp.Expr) -> exp.Expr:
+    """SUM over money as DECIMAL: a sum of doubles depends on the order the engine adds them in."""
+    return exp.Sum(this=exp.cast(value, "DECIMAL(38, 6)"))
+
+
 def _is(c: CompiledPolicy, status: str) -> sql.Tri:
     return sql.compare(_status(c), "==", exp.Literal.number(STATUS_CODE[status]))
 
@@ -89,13 +94,13 @@ def counts(engine: Engine, compiled: CompiledCatalog, wide: str) -> tuple[list[P
         low, high = sql.column(c.column("low")), sql.column(c.column("high"))
         aggregates += [exp.Sum(this=_when(_is(c, s), 1.0, 0.0)) for s in (ELIGIBLE, NEED_INFO, NOT_ELIGIBLE)]
         aggregates += [exp.Sum(this=_when(sql.and_(_is(c, ELIGIBLE), sql.is_not_null(low)), 1.0, 0.0)),
-                       exp.Sum(this=_when(_is(c, ELIGIBLE), low)), exp.Sum(this=_when(_is(c, ELIGIBLE), high)),
-                       exp.Sum(this=_when(_is(c, NEED_INFO), low)), exp.Sum(this=_when(_is(c, NEED_INFO), high))]
+                       _total(_when(_is(c, ELIGIBLE), low)), _total(_when(_is(c, ELIGIBLE), high)),
+                       _total(_when(_is(c, NEED_INFO), low)), _total(_when(_is(c, NEED_INFO), high))]
     row_low, row_high = _counted(compiled)
     current = [c for c in compiled.policies if c.current]
     any_eligible = sql.or_(*(_is(c, ELIGIBLE) for c in current)) if current else False
     any_open = sql.or_(*(_is(c, NEED_INFO) for c in current)) if current else False
-    aggregates += [exp.Sum(this=row_low), exp.Sum(this=row_high),
+    aggregates += [_total(row_low), _total(row_high),
                    exp.Sum(this=_when(sql.compare(row_high, ">", 0.0), 1.0, 0.0)),
                    exp.Sum(this=_when(sql.not_(sql.or_(any_eligible, any_open)), 1.0, 0.0)),
                    exp.Sum(this=_when(sql.not_(any_eligible), 1.0, 0.0))]
@@ -183,7 +188,8 @@ def _money(value: float) -> str:
 def gaps(engine: Engine, compiled: CompiledCatalog, verdicts: str) -> list[Gap]:
     """For the need_info verdicts: which fact, held by which department, would settle how many and how much."""
     schema = compiled.catalog.schema
-    query = f"""SELECT policy_id, missing, count(*), SUM(amount_low), SUM(amount_high),
+    query = f"""SELECT policy_id, missing, count(*), SUM(CAST(amount_low AS DECIMAL(38, 6))),
+                       SUM(CAST(amount_high AS DECIMAL(38, 6))),
                        SUM(CASE WHEN amount_low IS NULL THEN 1 ELSE 0 END)
                 FROM {exp.to_table(verdicts, quoted=True).sql(engine.dialect)}
                 WHERE status = '{NEED_INFO}' GROUP BY policy_id, missing"""

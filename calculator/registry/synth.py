@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from calculator.core.errors import UserError
-from calculator.facts.codes import CHECK_ALPHABET, with_check
+from calculator.facts.codes import CHECK_ALPHABET, CHECK_WEIGHTS
 from calculator.facts.schema import FactSchema
 
 if TYPE_CHECKING:
@@ -123,16 +123,27 @@ def synthesize(rows: int, seed: int, schema: FactSchema) -> pandas.DataFrame:
 
 
 def _codes(rng: np.random.Generator, county: np.ndarray, entity: np.ndarray) -> np.ndarray:
-    """Valid codes: 9 (工商) + kind (1 enterprise, 2 个体户, 3 合作社) + division + 9 random characters + check."""
+    """Valid codes: 9 (工商) + kind (1 enterprise, 2 个体户, 3 合作社) + division + M + 8 random characters + check."""
     import numpy as np
 
-    kinds = np.where(entity == "个体工商户", "2", np.where(entity == "农民专业合作社", "3", "1"))
+    n = len(county)
     alphabet = np.array(list(CHECK_ALPHABET))
-    tails = alphabet[rng.integers(0, len(alphabet), (len(county), 8))]
-    out = np.empty(len(county), dtype=object)
-    for i in range(len(county)):
-        out[i] = with_check(f"9{kinds[i]}{DIVISION[county[i]]}M{''.join(tails[i])}")
-    return out
+    kinds = np.where(entity == "个体工商户", 2, np.where(entity == "农民专业合作社", 3, 1))
+    divisions = np.array([DIVISION[c] for c in COUNTIES])[_index(county, list(COUNTIES))]
+    digits = np.array([[int(ch) for ch in d] for d in divisions])            # 6 digits of the division
+    tail = rng.integers(0, len(alphabet), (n, 8))
+    index = np.column_stack([np.full(n, 9), kinds, digits, np.full(n, CHECK_ALPHABET.index("M")), tail])
+    total = index @ np.array(CHECK_WEIGHTS)
+    check = (31 - total % 31) % 31
+    text = alphabet[np.column_stack([index, check])]
+    return np.array(["".join(row) for row in text.tolist()], dtype=object)
+
+
+def _index(values: np.ndarray, names: list[str]) -> np.ndarray:
+    import numpy as np
+
+    lookup = {name: i for i, name in enumerate(names)}
+    return np.fromiter((lookup[v] for v in values), dtype=np.int64, count=len(values))
 
 
 def _names(rng: np.random.Generator, county: np.ndarray, industry: np.ndarray, individual: np.ndarray) -> np.ndarray:
@@ -140,12 +151,11 @@ def _names(rng: np.random.Generator, county: np.ndarray, industry: np.ndarray, i
 
     words = np.array(_NAME_WORDS)
     first, second = words[rng.integers(0, len(words), len(county))], words[rng.integers(0, len(words), len(county))]
-    out = np.empty(len(county), dtype=object)
-    for i in range(len(county)):
-        trade = _TRADE.get(industry[i], "经营")
-        place = county[i][:2]
-        out[i] = f"{place}{first[i]}{second[i]}{trade}店（样例）" if individual[i] else f"许昌{first[i]}{second[i]}{trade}有限公司（样例）"
-    return out
+    trade = np.array([_TRADE.get(i, "经营") for i in INDUSTRIES])[_index(industry, list(INDUSTRIES))]
+    place = np.array([c[:2] for c in COUNTIES])[_index(county, list(COUNTIES))]
+    shop = np.char.add(np.char.add(np.char.add(np.char.add(place, first), second), trade), "店（样例）")
+    company = np.char.add(np.char.add(np.char.add(np.char.add("许昌", first), second), trade), "有限公司（样例）")
+    return np.where(individual, shop, company).astype(object)
 
 
 def _generic(frame: pandas.DataFrame, rng: np.random.Generator, schema: FactSchema) -> None:

@@ -12,14 +12,16 @@ from __future__ import annotations
 import ast
 from datetime import date, timedelta
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
+from batch_features import feature_knowledge
 from batch_parity import judged, load, load_typed, mismatches
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from paths import GOLDEN
+from paths import GOLDEN, KNOWLEDGE
 
 from calculator.policy.catalog import Catalog, load_catalog
 from calculator.policy.rules.tree import Leaf
@@ -130,7 +132,7 @@ def _profiles(draw: st.DrawFn, catalog: Catalog, days: list[date], thresholds: d
                             for d in (last - timedelta(days=1), last, last + timedelta(days=1))})
     dates = st.one_of(st.sampled_from(founded_edges or [DEFAULT_DAY]), st.dates(date(1990, 1, 1), date(2027, 12, 31)))
     rows = []
-    for _ in range(draw(st.integers(1, 40))):
+    for _ in range(draw(st.integers(8, 40))):
         profile: dict[str, Any] = {}
         for key, strategy in fields.items():
             if draw(st.integers(0, 9)) >= 3 and (value := draw(strategy)) is not None:
@@ -241,3 +243,33 @@ def test_rounded_shares_are_compared_as_python_rounds_them(catalog: Catalog, tmp
     register, codes = load_typed(profiles, catalog, engine, intervals=False)
     compiled = compile_catalog(catalog, DEFAULT_DAY, register.columns)
     assert not mismatches(profiles, codes, judged(engine, register, compiled), compiled, DEFAULT_DAY, engine, register)
+
+
+@pytest.fixture(scope="module")
+def feature_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
+    """The bundled catalog plus items using dated parameters, law-derived facts, alternatives and every amount kind."""
+    folder = feature_knowledge(KNOWLEDGE, tmp_path_factory.mktemp("features") / "knowledge")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KNOWLEDGE_DIR", str(folder))
+        yield load_catalog(strict=True)
+
+
+def test_dated_parameters_derived_facts_and_alternatives_agree_too(feature_catalog: Catalog, tmp_path: Path) -> None:
+    catalog = feature_catalog
+    assert catalog.derived_rules and len(catalog.parameters) and any(p.item.alternatives for p in catalog.policies)
+    days = _days(catalog)
+    assert date(2028, 1, 1) in days and date(2025, 12, 31) in days   # both sides of the parameters' changes
+    thresholds = _thresholds(catalog, days)
+    thresholds.setdefault("hightech_cert_year", set()).update({2022.0, 2023.0, 2024.0, 2025.0, 2026.0})
+    engine = DuckDBEngine(tmp_path)
+
+    @settings(max_examples=15, deadline=None, derandomize=True, database=None, phases=NO_SHRINK,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_profiles(catalog, days, thresholds, _field_strategies(catalog, thresholds)))
+    def run(example: tuple[date, list[dict[str, Any]]]) -> None:
+        today, profiles = example
+        register, codes = load_typed(profiles, catalog, engine)
+        compiled = compile_catalog(catalog, today, register.columns)
+        problems = mismatches(profiles, codes, judged(engine, register, compiled), compiled, today, engine, register)
+        assert not problems, "\n".join(problems[:5])
+    run()
