@@ -20,7 +20,7 @@ from calculator.core.errors import UserError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("registers", nargs="+", metavar="REGISTER",
                         help="登记表文件（CSV/XLSX/Parquet；多个文件按统一社会信用代码合并） / register extracts")
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="输出文件夹 / output folder")
+    parser.add_argument("--out", required=True, metavar="DIR", help="输出文件夹（Spark 时可为 hdfs://、s3a:// 等） / output folder or cluster URI")
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="计算引擎 / engine (default duckdb)")
     parser.add_argument("--today", help="判定日期 YYYY-MM-DD / the day verdicts apply to")
     parser.add_argument("--policy", action="append", metavar="ID", help="只判定这些政策（可重复） / only these items")

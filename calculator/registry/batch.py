@@ -12,7 +12,9 @@ removed at the end; names and codes are never logged.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +33,7 @@ from calculator.registry.compiler import STATUS_CODE, CompiledCatalog, compile_c
 from calculator.registry.engine import Engine, EngineError, open_engine, watch
 from calculator.registry.numbers import round_half_even
 from calculator.registry.register import Register, RegisterSummary, load_register
+from calculator.registry.sources import is_remote
 
 if TYPE_CHECKING:
     from calculator.policy.catalog import Catalog
@@ -46,7 +49,7 @@ _STAGES = {"read": (0.0, 0.2, "读取并校验登记表"), "judge": (0.2, 0.55, 
 @dataclass
 class BatchRequest:
     registers: list[str]
-    out: Path
+    out: Path | str
     engine: str = "duckdb"
     today: date | None = None
     policies: list[str] | None = None
@@ -58,7 +61,7 @@ class BatchRequest:
 
 @dataclass
 class BatchResult:
-    out: Path
+    out: str
     today: date
     engine: str
     register: RegisterSummary
@@ -133,15 +136,69 @@ def prepare_out(out: Path) -> Path:
     return out
 
 
+class Output:
+    """Where a run writes: a local folder, or (Spark) a cluster URI such as hdfs://… or s3a://….
+
+    Large tables are written by the engine straight to the target (`path`); small ones are written to
+    `local` and, for a URI, copied there at the end with the cluster's own file system client. The
+    work folder (the wide verdict table) lives under the target too, so every executor can read it."""
+
+    def __init__(self, out: Path | str, engine: str) -> None:
+        self.uri = str(out).rstrip("/") if is_remote(str(out)) else ""
+        if self.uri and engine != "spark":
+            raise UserError("集群路径（hdfs://、s3a:// 等）只能配合 --engine spark 使用",
+                            "a cluster URI for --out needs --engine spark")
+        self.local = Path(tempfile.mkdtemp(prefix="calculator-batch-")) if self.uri else prepare_out(Path(out))
+        self.work = self.local / ".work"
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        self.work.mkdir()
+
+    @property
+    def shown(self) -> str:
+        return self.uri or str(self.local)
+
+    def path(self, name: str) -> str:
+        """A target the engine writes to directly."""
+        return f"{self.uri}/{name}" if self.uri else str(self.local / name)
+
+    def work_path(self, name: str) -> str:
+        return f"{self.uri}/_work/{name}" if self.uri else str(self.work / name)
+
+    def finish(self, engine: Engine | None) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+        if not self.uri:
+            return
+        try:
+            if engine is not None:
+                upload(engine, self.local, self.uri)
+        finally:
+            shutil.rmtree(self.local, ignore_errors=True)
+
+
+def upload(engine: Engine, local: Path, uri: str) -> None:
+    """Copy the small tables to the cluster's file system (Hadoop FileSystem, as Spark itself writes) and
+    remove the work folder there."""
+    spark = getattr(engine, "spark", None)
+    if spark is None:
+        return
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    target = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = target.getFileSystem(conf)
+    for path in sorted(local.rglob("*")):
+        if path.is_file():
+            destination = jvm.org.apache.hadoop.fs.Path(f"{uri}/{path.relative_to(local).as_posix()}")
+            fs.copyFromLocalFile(False, True, jvm.org.apache.hadoop.fs.Path(str(path)), destination)
+    fs.delete(jvm.org.apache.hadoop.fs.Path(f"{uri}/_work"), True)
+
+
 def run_batch(request: BatchRequest, progress: Progress | None = None, catalog: Catalog | None = None) -> BatchResult:
     """The whole run (see the module's docstring); every failure is one bilingual UserError."""
     from calculator.registry.whatif import scenario
 
-    out = prepare_out(request.out)
-    work = out / ".work"
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir()
+    output = Output(request.out, request.engine)
+    out, work = output.local, output.work
     today = request.today or get_settings().today
     steps = _Steps(progress)
     engine: Engine | None = None
@@ -161,11 +218,11 @@ def run_batch(request: BatchRequest, progress: Progress | None = None, catalog: 
         compiled = compile_catalog(plan.catalog, today, register.columns, policies, plan.overrides)
         steps.start("judge")
         extra = plan.focus_columns(compiled)
-        _watched(engine, steps, lambda: judge(engine, compiled, register, work, extra))
+        _watched(engine, steps, lambda: judge(engine, compiled, register, output, extra))
         steps.start("verdicts")
-        rows = _watched(engine, steps, lambda: write_verdicts(engine, compiled, out, work,
-                                                              request.csv or register.summary.enterprises <= CSV_LIMIT))
-        files += ["verdicts.parquet"] + (["verdicts.csv"] if (out / "verdicts.csv").exists() else [])
+        csv = request.csv or register.summary.enterprises <= CSV_LIMIT
+        rows = _watched(engine, steps, lambda: write_verdicts(engine, compiled, output, csv))
+        files += ["verdicts.parquet"] + (["verdicts.csv"] if csv else [])
         steps.start("reports")
         counts, totals = reports.counts(engine, compiled, WIDE)
         gaps = reports.gaps(engine, compiled, VERDICTS)
@@ -182,15 +239,14 @@ def run_batch(request: BatchRequest, progress: Progress | None = None, catalog: 
             steps.start("outreach")
             written = reports.outreach(engine, compiled, WIDE, out / "outreach")
             files += [f"outreach/{pid}.xlsx" for pid in written]
+        output.finish(engine)
         steps.finish()
-        return BatchResult(out, today, engine.name, register.summary, counts, totals, gaps, written, files,
-                           steps.seconds, rows, whatif)
-    except EngineError:
-        raise
+        return BatchResult(output.shown, today, engine.name, register.summary,
+                           counts, totals, gaps, written, files, steps.seconds, rows, whatif)
     except UserError:
         raise
     except Exception as exc:   # an engine error may quote a value: say what failed, never the data
-        if get_settings_debug():
+        if os.environ.get("CALCULATOR_DEBUG"):
             raise
         raise EngineError(f"批量判定失败（{type(exc).__name__}）：请检查登记表格式；设置 CALCULATOR_DEBUG=1 查看详情",
                           f"the batch run failed ({type(exc).__name__}); set CALCULATOR_DEBUG=1 for details") from None
@@ -198,12 +254,8 @@ def run_batch(request: BatchRequest, progress: Progress | None = None, catalog: 
         if engine is not None:
             engine.close()
         shutil.rmtree(work, ignore_errors=True)
-
-
-def get_settings_debug() -> bool:
-    import os
-
-    return bool(os.environ.get("CALCULATOR_DEBUG"))
+        if output.uri:
+            shutil.rmtree(output.local, ignore_errors=True)
 
 
 def _catalog() -> Catalog:
@@ -212,11 +264,11 @@ def _catalog() -> Catalog:
     return load_catalog()
 
 
-def judge(engine: Engine, compiled: CompiledCatalog, register: Register, work: Path,
+def judge(engine: Engine, compiled: CompiledCatalog, register: Register, output: Output,
           extra: list[tuple[str, Any]] | None = None) -> None:
     """Every row × every item into the wide table `judged` (kept as Parquet in the work folder)."""
     query = compiled.query(register.source, extra=extra)
-    path = str(work / "judged.parquet")
+    path = output.work_path("judged.parquet")
     engine.write_parquet(query, path)
     engine.view(WIDE, _parquet(engine, path))
 
@@ -245,26 +297,30 @@ def long_query(engine: Engine, compiled: CompiledCatalog) -> str:
             f"FOR {quote('policy_id')} IN ({groups}))")
 
 
-def write_verdicts(engine: Engine, compiled: CompiledCatalog, out: Path, work: Path, csv: bool) -> int:
+def write_verdicts(engine: Engine, compiled: CompiledCatalog, output: Output, csv: bool) -> int:
     """verdicts.parquet (always) and verdicts.csv (when asked); returns the number of verdict rows."""
     query = long_query(engine, compiled)
-    target = out / "verdicts.parquet"
-    if target.is_dir():
-        shutil.rmtree(target)
-    engine.write_parquet(query, str(target))
-    engine.view(VERDICTS, _parquet(engine, str(target) + ("/*.parquet" if target.is_dir() else "")))
+    target = output.path("verdicts.parquet")
+    local = output.local / "verdicts.parquet"
+    if not output.uri and local.is_dir():
+        shutil.rmtree(local)
+    engine.write_parquet(query, target)
+    engine.view(VERDICTS, _parquet(engine, target))
+    stale = output.local / "verdicts.csv"
     if csv:
-        _csv(engine, f"SELECT * FROM {VERDICTS}", out / "verdicts.csv", work)
-    elif (out / "verdicts.csv").exists():
-        (out / "verdicts.csv").unlink()   # a stale file from an earlier run would contradict this one
+        _csv(engine, f"SELECT * FROM {VERDICTS}", output)
+    elif not output.uri and stale.exists():
+        stale.unlink()   # a file from an earlier run would contradict this one
     return int(engine.fetch(f"SELECT count(*) FROM {VERDICTS}")[0][0])
 
 
-def _csv(engine: Engine, query: str, path: Path, work: Path) -> None:
+def _csv(engine: Engine, query: str, output: Output) -> None:
     if engine.dialect == "duckdb":
-        engine.write_csv(query, str(path))
+        engine.write_csv(query, str(output.local / "verdicts.csv"))
         return
-    folder = work / "csv"
+    if output.uri:   # on a cluster: a folder holding one part file, as Spark writes it
+        engine.write_csv(query, output.path("verdicts.csv"))
+        return
+    folder = output.work / "csv"
     engine.write_csv(query, str(folder))
-    part = next(folder.glob("part-*.csv"))
-    shutil.move(str(part), path)
+    shutil.move(str(next(folder.glob("part-*.csv"))), output.local / "verdicts.csv")

@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
+from calculator.registry.sources import REMOTE
 
 
 class EngineError(UserError):
@@ -191,8 +192,9 @@ class SparkEngine(Engine):
     dialect = "spark"
     name = "spark"
 
-    def __init__(self, session: Any | None = None) -> None:
+    def __init__(self, work: Path, session: Any | None = None) -> None:
         self.spark = session or spark_session()
+        self.work = work
         self._cached: list[Any] = []
 
     def view(self, name: str, query: exp.Expr | str) -> None:
@@ -212,6 +214,11 @@ class SparkEngine(Engine):
     def read(self, name: str, path: str, kind: str) -> None:
         from pyspark.sql import functions as F
 
+        if kind == "csv" and not REMOTE.match(path):   # a local CSV: numbered in file order by DuckDB, read as Parquet
+            numbered = Path(self.work) / f"numbered{name}.parquet"   # Spark skips files named _… or .…
+            _numbered_parquet(path, numbered)
+            self.spark.read.parquet(str(numbered)).createOrReplaceTempView(name)
+            return
         if kind == "parquet":
             frame = self.spark.read.parquet(path).select("*", (F.col("_metadata.row_index") + 1).alias("_row"))
         else:
@@ -238,9 +245,22 @@ class SparkEngine(Engine):
         self._cached.clear()
 
 
+def _numbered_parquet(path: str, target: Path) -> None:
+    """A CSV as all-text Parquet with `_row` (1-based, header not counted), written by an embedded DuckDB."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        source, out = path.replace("'", "''"), str(target).replace("'", "''")
+        con.execute(f"""COPY (SELECT row_number() OVER () AS _row, * FROM read_csv('{source}', all_varchar = true,
+                        header = true, sample_size = -1)) TO '{out}' (FORMAT parquet)""")
+    finally:
+        con.close()
+
+
 def open_engine(name: str, work: Path) -> Engine:
     if name == "spark":
-        return SparkEngine()
+        return SparkEngine(work)
     if name == "duckdb":
         return DuckDBEngine(work)
     raise UserError(f"未知引擎：{name}（可选 duckdb、spark）", f"unknown engine {name!r} (duckdb or spark)")
