@@ -4,7 +4,8 @@ Steps (each reported to `progress`): read and validate the extracts; compile the
 (with a draft item or changed thresholds for 政策测算); judge every row into a wide table (one row per
 enterprise, five columns per item) kept as Parquet in the run's work folder; unpivot it into
 `verdicts.parquet` (and `verdicts.csv` up to 100,000 enterprises, or on request); count per item
-(`summary.csv`), the facts the undecided verdicts wait on (`data_gaps.csv`), the outreach lists
+(`summary.csv`), the facts the undecided verdicts wait on (`data_gaps.csv`), who no item reaches by
+county, industry and 企业规模 (`coverage.csv`), the outreach lists
 (`outreach/<policy_id>.xlsx`), the register's own problems (`register_issues.csv`) and, for a what-if,
 the comparison with the law as it is (`whatif/`). Nothing is written outside `out`; the work folder is
 removed at the end; names and codes are never logged.
@@ -30,6 +31,7 @@ from calculator.core.errors import UserError
 from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE
 from calculator.registry import reports, sql
 from calculator.registry.compiler import STATUS_CODE, CompiledCatalog, compile_catalog
+from calculator.registry.coverage import CoverageRow, coverage_csv, register_coverage
 from calculator.registry.engine import Engine, EngineError, open_engine, watch
 from calculator.registry.numbers import round_half_even
 from calculator.registry.register import Register, RegisterSummary, load_register
@@ -73,6 +75,7 @@ class BatchResult:
     seconds: dict[str, float]
     verdict_rows: int = 0
     whatif: WhatIf | None = None
+    coverage: list[CoverageRow] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"out": str(self.out), "today": self.today.isoformat(), "engine": self.engine,
@@ -227,9 +230,11 @@ def run_batch(request: BatchRequest, progress: Progress | None = None, catalog: 
         counts, totals = reports.counts(engine, compiled, WIDE)
         gaps = reports.gaps(engine, compiled, VERDICTS)
         titles = {p.id: p.title for p in plan.catalog.policies}
+        covered = register_coverage(engine, compiled, WIDE)
         (out / "summary.csv").write_bytes(reports.summary_csv(counts, totals, today.isoformat()))
         (out / "data_gaps.csv").write_bytes(reports.gaps_csv(gaps, titles))
-        files += ["summary.csv", "data_gaps.csv"]
+        (out / "coverage.csv").write_bytes(coverage_csv(covered))
+        files += ["summary.csv", "data_gaps.csv", "coverage.csv"]
         whatif = None
         if plan.changed:
             whatif = plan.compare(engine, compiled, register, today, out / "whatif")
@@ -242,7 +247,7 @@ def run_batch(request: BatchRequest, progress: Progress | None = None, catalog: 
         output.finish(engine)
         steps.finish()
         return BatchResult(output.shown, today, engine.name, register.summary,
-                           counts, totals, gaps, written, files, steps.seconds, rows, whatif)
+                           counts, totals, gaps, written, files, steps.seconds, rows, whatif, covered)
     except UserError:
         raise
     except Exception as exc:   # an engine error may quote a value: say what failed, never the data

@@ -139,6 +139,10 @@ def build_admin() -> gr.Blocks:
         check_btn = gr.Button("校验政策库", elem_id="admin-catalog")
         report = gr.HTML("", elem_id="admin-report")
 
+        from calculator.ui.registry import build_admin_section
+
+        build_admin_section(max_upload_bytes() // 1048576)
+
         upload_btn.click(upload, files, uploaded)
         reindex_btn.click(reindex, None, [status, timer])
         status_btn.click(poll, None, [status, timer])

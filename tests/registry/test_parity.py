@@ -10,9 +10,9 @@ windows, parameter values). Status, the missing facts (in order) and the amount 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
