@@ -228,7 +228,7 @@ def run_batch(request: BatchRequest, progress: Progress | None = None, catalog: 
         files += ["verdicts.parquet"] + (["verdicts.csv"] if csv else [])
         steps.start("reports")
         counts, totals = reports.counts(engine, compiled, WIDE)
-        gaps = reports.gaps(engine, compiled, VERDICTS)
+        gaps = reports.gaps(engine, compiled, WIDE)
         titles = {p.id: p.title for p in plan.catalog.policies}
         covered = register_coverage(engine, compiled, WIDE)
         (out / "summary.csv").write_bytes(reports.summary_csv(counts, totals, today.isoformat()))
@@ -284,26 +284,50 @@ def _parquet(engine: Engine, path: str) -> str:
     return f"SELECT * FROM parquet.`{path}`"
 
 
+MISSING_NAMES = "missing_names"
+
+
+def decode_masks(engine: Engine, compiled: CompiledCatalog) -> None:
+    """The table `missing_names` (policy_id, mask, missing): the few distinct masks of the run, as keys."""
+    parts = [f"SELECT '{c.policy.id}' AS policy_id, {_quoted(engine, c.column('missing'))} AS mask FROM {_quoted(engine, WIDE)} "
+             f"WHERE {_quoted(engine, c.column('missing'))} IS NOT NULL GROUP BY 2" for c in compiled.policies if c.terms]
+    by_id = {c.policy.id: c for c in compiled.policies}
+    rows = [(pid, int(mask), by_id[pid].decode(int(mask))) for pid, mask in (engine.fetch(" UNION ALL ".join(parts)) if parts else [])]
+    engine.rows_table(MISSING_NAMES, [("policy_id", "VARCHAR"), ("mask", "BIGINT"), ("missing", "VARCHAR")], rows)
+
+
+def _quoted(engine: Engine, name: str) -> str:
+    return f'"{name}"' if engine.dialect == "duckdb" else f"`{name}`"
+
+
 def long_query(engine: Engine, compiled: CompiledCatalog) -> str:
-    """The wide table unpivoted: one row per enterprise × item (UNPIVOT reads alike in DuckDB and Spark)."""
-    quote = (lambda n: f'"{n}"') if engine.dialect == "duckdb" else (lambda n: f"`{n}`")
+    """The wide table unpivoted (UNPIVOT reads alike in DuckDB and Spark): one row per enterprise × item, the
+    missing facts looked up by their mask."""
+    quote = lambda name: _quoted(engine, name)  # noqa: E731
     groups = ", ".join("(" + ", ".join(quote(c.column(p)) for p in ("status", "amount", "low", "high", "missing")) + ")"
                        f" AS {quote(c.policy.id)}" for c in compiled.policies)
-    status = sql.case([(sql.compare(sql.column("status"), "==", exp.Literal.number(STATUS_CODE[s])), s)
+    status = sql.case([(sql.compare(exp.column("status", table="u"), "==", exp.Literal.number(STATUS_CODE[s])), s)
                        for s in (ELIGIBLE, NEED_INFO)], NOT_ELIGIBLE)
-    columns = [f"{quote('credit_code')}", f"{quote('name')}", f"{quote('policy_id')}",
-               f"{sql.as_sql(status).sql(engine.dialect)} AS {quote('status')}"]
-    def money(part: str, name: str) -> str:
-        return f"{round_half_even(sql.column(part), 2).sql(engine.dialect)} AS {quote(name)}"
-    columns += [money("amount", "amount"), f"COALESCE({quote('missing')}, '') AS {quote('missing')}",
-                money("low", "amount_low"), money("high", "amount_high")]
-    return (f"SELECT {', '.join(columns)} FROM {quote(WIDE)} UNPIVOT INCLUDE NULLS "
-            f"(({quote('status')}, {quote('amount')}, {quote('low')}, {quote('high')}, {quote('missing')}) "
-            f"FOR {quote('policy_id')} IN ({groups}))")
+
+    def money(value: exp.Expr, name: str) -> str:
+        return f"{round_half_even(value, 2).sql(engine.dialect)} AS {quote(name)}"
+    amount = exp.column("amount", table="u")
+    columns = [f"u.{quote('credit_code')}", f"u.{quote('name')}", f"u.{quote('policy_id')}",
+               f"{sql.as_sql(status).sql(engine.dialect)} AS {quote('status')}", money(amount, "amount"),
+               f"COALESCE(m.{quote('missing')}, '') AS {quote('missing')}",
+               money(exp.Coalesce(this=exp.column("low", table="u"), expressions=[amount]), "amount_low"),
+               money(exp.Coalesce(this=exp.column("high", table="u"), expressions=[amount]), "amount_high")]
+    unpivot = (f"SELECT {quote('credit_code')}, {quote('name')}, {quote('policy_id')}, {quote('status')}, {quote('amount')}, "
+               f"{quote('low')}, {quote('high')}, {quote('missing')} FROM {quote(WIDE)} UNPIVOT INCLUDE NULLS "
+               f"(({quote('status')}, {quote('amount')}, {quote('low')}, {quote('high')}, {quote('missing')}) "
+               f"FOR {quote('policy_id')} IN ({groups}))")
+    return (f"SELECT {', '.join(columns)} FROM ({unpivot}) u LEFT JOIN {quote(MISSING_NAMES)} m "
+            f"ON m.{quote('policy_id')} = u.{quote('policy_id')} AND m.{quote('mask')} = u.{quote('missing')}")
 
 
 def write_verdicts(engine: Engine, compiled: CompiledCatalog, output: Output, csv: bool) -> int:
     """verdicts.parquet (always) and verdicts.csv (when asked); returns the number of verdict rows."""
+    decode_masks(engine, compiled)
     query = long_query(engine, compiled)
     target = output.path("verdicts.parquet")
     local = output.local / "verdicts.parquet"

@@ -1,8 +1,11 @@
 """The whole catalog, for one day, compiled once into one query over a normalized register.
 
 Per item: its status (validity window decided here: an item not in force that day is not_eligible for
-everyone, as in `match_profile`), the facts still missing (in the per-profile engine's order, each once),
-and its amount (only where not not_eligible; a range as low/high). The query is built from sqlglot
+everyone, as in `match_profile`), the facts still missing, and its amount (only where not not_eligible;
+a range as low/high, which stay NULL for a formula that can only give a number). The missing facts are a
+bit mask per row (bit k: the k-th unknown leaf of the tree, references entered, counts): integer sums are
+cheap where building a string per undecided verdict is not, and the few distinct masks are decoded into
+keys, in the per-profile engine's order and each once, by `CompiledPolicy.decode`. The query is built from sqlglot
 expressions and printed for the engine's dialect (`duckdb` or `spark`); nothing is hand-written SQL.
 """
 from __future__ import annotations
@@ -33,7 +36,8 @@ STATUS_CODE = {NOT_ELIGIBLE: 0, NEED_INFO: 1, ELIGIBLE: 2}   # the wide table ke
 STATUS_OF = {code: status for status, code in STATUS_CODE.items()}
 GROUPING = ("county", "industry", "size_class", "entity_type", "taxpayer_type")   # kept beside the verdicts
 OUTPUTS = ("status", "amount", "low", "high", "missing")
-TYPES = {"status": "INT", "amount": "DOUBLE", "low": "DOUBLE", "high": "DOUBLE", "missing": "VARCHAR"}
+TYPES = {"status": "INT", "amount": "DOUBLE", "low": "DOUBLE", "high": "DOUBLE", "missing": "BIGINT"}
+MAX_TERMS = 62   # bits of a BIGINT mask
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,17 @@ class CompiledPolicy:
     high: Tri | exp.Expr
     missing: Tri | exp.Expr
     nodes: list[tuple[Node, Tri]]
+    terms: list[str] = field(default_factory=list)   # the name bit k stands for
 
     def column(self, part: str) -> str:
         return f"{self.policy.id}__{part}"
+
+    def decode(self, mask: int | None) -> str:
+        """The ';'-joined keys a mask stands for, each once, first occurrence first ('' for none)."""
+        if not mask:
+            return ""
+        names = [name for k, name in enumerate(self.terms) if mask >> k & 1]
+        return SEPARATOR.join(dict.fromkeys(names))
 
 
 @dataclass
@@ -159,26 +171,29 @@ def _policy(policy: Policy, today: date, facts: dict[str, Fact], values: dict[st
         compiler = FormulaCompiler(policy.amount, facts, values, lambda name: None)
         number = plan.number(compiler.number(), "a")
         offered = sql.not_(sql.is_false(root))
-        amount, low, high = (sql.case([(offered, part)], None) for part in amount_parts(number))
-    return CompiledPolicy(policy, True, root, status, amount, low, high, _missing(conditions, policy, root), nodes)
+        parts = amount_parts(number)
+        amount = sql.case([(offered, parts[0])], None)
+        if not number.point:
+            low, high = (sql.case([(offered, part)], None) for part in parts[1:])
+    mask, terms = _missing(conditions, policy, root)
+    return CompiledPolicy(policy, True, root, status, amount, low, high, mask, nodes, terms)
 
 
 def _code(status: str) -> exp.Expr:
     return exp.Literal.number(STATUS_CODE[status])
 
 
-def _missing(conditions: Conditions, policy: Policy, root: Tri) -> Tri | exp.Expr:
-    """The keys an undecided item waits on, ';'-joined, each once, first occurrence first (NULL otherwise)."""
-    terms = conditions.missing(policy.conditions)
-    seen: dict[str, list[Tri]] = {}
-    parts: list[exp.Expr] = []
-    for name, when in terms:
-        earlier = seen.setdefault(name, [])
-        first = sql.and_(when, sql.not_(sql.or_(*earlier))) if earlier else when
-        earlier.append(when)
-        if first is False:
-            continue
-        parts.append(exp.Case().when(sql.as_sql(first), sql.text(name)) if first is not True else sql.text(name))
-    if not parts:
-        return None
-    return sql.case([(sql.is_null(root), sql.concat_ws(SEPARATOR, parts))], None)
+def _missing(conditions: Conditions, policy: Policy, root: Tri) -> tuple[Tri | exp.Expr, list[str]]:
+    """The mask of the leaves an undecided item waits on (NULL unless need_info), and the name of each bit."""
+    terms = [(name, when) for name, when in conditions.missing(policy.conditions) if when is not False]
+    if len(terms) > MAX_TERMS:
+        raise CompileError(f"“{policy.title}”的条件过多（{len(terms)} 个未知项），批量测算最多支持 {MAX_TERMS} 个",
+                           f"{policy.id} has {len(terms)} leaf occurrences; the batch mask holds {MAX_TERMS}")
+    if not terms:
+        return None, []
+    total: exp.Expr = exp.Literal.number(0)
+    for k, (_, when) in enumerate(terms):
+        bit = exp.Literal.number(1 << k)
+        total = exp.Add(this=total, expression=bit if when is True else exp.Case().when(
+            sql.as_sql(when), bit, copy=False).else_(exp.Literal.number(0), copy=False))
+    return sql.case([(sql.is_null(root), exp.cast(total, "BIGINT"))], None), [name for name, _ in terms]

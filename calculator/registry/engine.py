@@ -46,6 +46,10 @@ class Engine:
     def fetch(self, query: exp.Expr | str) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
+    def rows_table(self, name: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> None:
+        """A small table from Python rows (columns as (name, SQL type))."""
+        raise NotImplementedError
+
     def columns(self, name: str) -> list[tuple[str, str]]:
         raise NotImplementedError
 
@@ -99,6 +103,12 @@ class DuckDBEngine(Engine):
 
     def columns(self, name: str) -> list[tuple[str, str]]:
         return [(row[0], str(row[1])) for row in self._run(f'DESCRIBE "{name}"').fetchall()]
+
+    def rows_table(self, name: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> None:
+        with self._lock:
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" (' + ", ".join(f'"{c}" {t}' for c, t in columns) + ")")
+            if rows:
+                self.con.executemany(f'INSERT INTO "{name}" VALUES (' + ", ".join("?" * len(columns)) + ")", rows)
 
     def read(self, name: str, path: str, kind: str) -> None:
         literal = path.replace("'", "''")
@@ -210,6 +220,10 @@ class SparkEngine(Engine):
 
     def columns(self, name: str) -> list[tuple[str, str]]:
         return [(f.name, f.dataType.simpleString().upper()) for f in self.spark.table(name).schema.fields]
+
+    def rows_table(self, name: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> None:
+        schema = ", ".join(f"`{c}` {t.replace('VARCHAR', 'STRING')}" for c, t in columns)
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
 
     def read(self, name: str, path: str, kind: str) -> None:
         from pyspark.sql import functions as F

@@ -33,6 +33,7 @@ from calculator.registry.sources import CODE, Source, map_columns, prepare
 from calculator.registry.sql import INF
 
 TABLE = "register"
+BAD = "_bad_"   # a normalized column per fact: its cell held a value that could not be used
 # pydantic's own yes/no words besides the profile's (validate_profile accepts both)
 _TRUE = sorted(TRUE_WORDS | {"on", "t"})
 _FALSE = sorted(FALSE_WORDS | {"off", "f"})
@@ -228,7 +229,7 @@ def _present(raw: exp.Expr, kind: str) -> sql.Tri:
 # ---------------------------------------------------------------- one source
 
 def _normalized(source: Source, schema: FactSchema, interval_fields: set[str]) -> tuple[exp.Select, list[str]]:
-    """SELECT _row, credit_code, _code_ok, the typed facts and `_bad` (';'-joined keys of bad cells).
+    """SELECT _row, credit_code, _code_ok, the typed facts and `_bad_<key>` (the cell held a bad value).
 
     Parsed cells are columns of a first projection layer, so the checks that read them twice stay small."""
     plan = Plan(["_row", *source.columns])
@@ -239,7 +240,7 @@ def _normalized(source: Source, schema: FactSchema, interval_fields: set[str]) -
     code = plan.column(exp.Upper(this=_text(raw_code, code_kind)), "k")
     ok = code_check(code)
     outputs: list[tuple[str, Any]] = [("_row", sql.column("_row")), (CODE, code), ("_code_ok", sql.and_(sql.is_not_null(code), ok))]
-    bad: list[exp.Expr] = []
+    bad: list[tuple[str, sql.Tri]] = []
     for key, parts in by_field.items():
         spec = schema.fields[key]
         if spec.numeric:
@@ -249,18 +250,14 @@ def _normalized(source: Source, schema: FactSchema, interval_fields: set[str]) -
         present = plan.column(_present(raw, kind), "p")
         value = plan.column(_scalar(spec, raw, kind), "v")
         outputs.append((key, value))
-        bad.append(_bad(key, sql.and_(present, sql.is_null(value))))
-    outputs.append(("_bad", sql.concat_ws(";", bad) if bad else sql.text("")))
+        bad.append((key, sql.and_(present, sql.is_null(value))))
+    outputs += [(BAD + key, sql.as_sql(when)) for key, when in bad]
     select = plan.query(exp.to_table(source.view, quoted=True), outputs)
     return select, [n for n, _ in outputs if not n.startswith("_") and n != CODE]
 
 
-def _bad(key: str, when: sql.Tri) -> exp.Expr:
-    return exp.Case().when(sql.as_sql(when), sql.text(key), copy=False)
-
-
 def _numeric_outputs(spec: FieldSpec, parts: dict[str, tuple[exp.Expr, str]], as_interval: bool,
-                     bad: list[exp.Expr], plan: Plan) -> list[tuple[str, Any]]:
+                     bad: list[tuple[str, sql.Tri]], plan: Plan) -> list[tuple[str, Any]]:
     key = spec.key
     point: Any = None
     point_bad: sql.Tri = False
@@ -270,7 +267,7 @@ def _numeric_outputs(spec: FieldSpec, parts: dict[str, tuple[exp.Expr, str]], as
         point = plan.column(sql.case([(_within(x, spec), x)], None), "x")
         point_bad = sql.and_(plan.column(_present(raw, kind), "p"), sql.is_null(point))
     if not as_interval:
-        bad.append(_bad(key, point_bad))
+        bad.append((key, point_bad))
         return [(key, point)]
     lo_col, hi_col, lo_open_col, hi_open_col = interval_columns(key)
     ends: dict[str, Any] = {}
@@ -312,7 +309,7 @@ def _numeric_outputs(spec: FieldSpec, parts: dict[str, tuple[exp.Expr, str]], as
     low_open = sql.case([(use_point, False), (valid, opens["min_open"])], None)
     high_open = sql.case([(use_point, False), (valid, opens["max_open"])], None)
     interval_bad = sql.and_(sql.not_(use_point), anything, sql.not_(valid))
-    bad.append(_bad(key, sql.or_(point_bad, interval_bad)))
+    bad.append((key, sql.or_(point_bad, interval_bad)))
     return [(lo_col, low), (hi_col, high), (lo_open_col, low_open), (hi_open_col, high_open)]
 
 
@@ -358,33 +355,36 @@ def _with_first_row(query: exp.Select) -> exp.Select:
 
 
 def _check(engine: Engine, index: int, source: Source, schema: FactSchema) -> tuple[SourceSummary, list[tuple[str, int, str, str]]]:
-    table = f"_norm{index}"
-    counts = engine.fetch(f"""
-        SELECT count(*),
-               SUM(CASE WHEN {CODE} IS NULL THEN 1 ELSE 0 END),
-               SUM(CASE WHEN {CODE} IS NOT NULL AND NOT _code_ok THEN 1 ELSE 0 END),
-               SUM(CASE WHEN _code_ok AND _row <> _first THEN 1 ELSE 0 END),
-               SUM(CASE WHEN _code_ok AND _row = _first AND _bad <> '' THEN 1 ELSE 0 END)
-        FROM {_quote(engine, table)}""")[0]
+    table = exp.to_table(f"_norm{index}", quoted=True)
+    flags = [name for name, _ in engine.columns(f"_norm{index}") if name.startswith(BAD)]
+    code, ok, row, first = (sql.column(n) for n in (CODE, "_code_ok", "_row", "_first"))
+    any_bad = sql.or_(*(sql.column(f) for f in flags)) if flags else False
+    repeated = sql.and_(ok, sql.compare(row, "!=", first))
+
+    def count(condition: sql.Tri) -> exp.Expr:
+        return exp.Sum(this=sql.as_sql(sql.case([(condition, 1.0)], 0.0)))
+    counts = engine.fetch(exp.select(exp.Count(this=exp.Star()), count(sql.is_null(code)),
+                                     count(sql.and_(sql.is_not_null(code), sql.not_(ok))), count(repeated),
+                                     count(sql.and_(ok, sql.compare(row, "==", first), any_bad))).from_(table))[0]
     rows, missing, invalid, duplicates, flagged = (int(c or 0) for c in counts)
     summary = SourceSummary(source.label, rows, rows - missing - invalid - duplicates, missing, invalid, duplicates,
                             flagged, unknown_columns=list(source.unknown))
-    problems = engine.fetch(f"""
-        SELECT _row, CASE WHEN {CODE} IS NULL THEN '{MISSING_CODE}' WHEN NOT _code_ok THEN '{INVALID_CODE}'
-                          WHEN _row <> _first THEN '{DUPLICATE_CODE}' ELSE '' END, _first, _bad
-        FROM {_quote(engine, table)}
-        WHERE {CODE} IS NULL OR NOT _code_ok OR _row <> _first OR _bad <> ''
-        ORDER BY _row""")
+    problem = sql.case([(sql.is_null(code), MISSING_CODE), (sql.not_(ok), INVALID_CODE), (repeated, DUPLICATE_CODE)], "")
+    query = exp.select(row, sql.as_sql(problem), first, *(sql.column(f) for f in flags)).from_(table).where(
+        sql.as_sql(sql.or_(sql.is_null(code), sql.not_(ok), repeated, any_bad))).order_by(row)
+    problems = engine.fetch(query)
     issues: list[tuple[str, int, str, str]] = []
     bad_counts: Counter[str] = Counter()
-    for row, code_problem, first, bad in problems:
+    keys = [f[len(BAD):] for f in flags]
+    for row, code_problem, first, *marks in problems:
         if code_problem:
             issues.append((source.label, int(row), schema.label(CODE), PROBLEM_WORDS[code_problem].format(first=first)))
             if code_problem != DUPLICATE_CODE:
                 continue
-        for key in filter(None, (bad or "").split(";")):
-            bad_counts[key] += 1
-            issues.append((source.label, int(row), schema.label(key), _expected(schema.fields[key])))
+        for key, mark in zip(keys, marks):
+            if mark:
+                bad_counts[key] += 1
+                issues.append((source.label, int(row), schema.label(key), _expected(schema.fields[key])))
     summary.bad_values = dict(bad_counts)
     return summary, issues
 
@@ -438,7 +438,10 @@ def _join(engine: Engine, field_columns: list[list[str]], summary: RegisterSumma
             previous = exp.Coalesce(this=keys[0], expressions=keys[1:i]) if i > 1 else keys[0]
             relation = relation.join(exp.Subquery(this=used[i], alias=exp.TableAlias(this=exp.to_identifier(names[i]))),
                                      on=exp.EQ(this=previous, expression=keys[i]), join_type="FULL OUTER")
-    engine.table(TABLE, relation)
+    if len(used) == 1:
+        engine.view(TABLE, relation)    # one file: the validated rows themselves, not a second copy
+    else:
+        engine.table(TABLE, relation)
     counts = engine.fetch(f"SELECT count(*) FROM {_quote(engine, TABLE)}")[0]
     summary.enterprises = int(counts[0])
     if len(used) > 1:

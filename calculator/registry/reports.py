@@ -83,6 +83,15 @@ def _total(value: exp.Expr) -> exp.Expr:
     return exp.Sum(this=exp.cast(value, "DECIMAL(38, 6)"))
 
 
+def low_of(c: CompiledPolicy) -> exp.Expr:
+    """The low end of an amount (the amount itself when the formula gives a number)."""
+    return exp.Coalesce(this=sql.column(c.column("low")), expressions=[sql.column(c.column("amount"))])
+
+
+def high_of(c: CompiledPolicy) -> exp.Expr:
+    return exp.Coalesce(this=sql.column(c.column("high")), expressions=[sql.column(c.column("amount"))])
+
+
 def _is(c: CompiledPolicy, status: str) -> sql.Tri:
     return sql.compare(_status(c), "==", exp.Literal.number(STATUS_CODE[status]))
 
@@ -91,7 +100,7 @@ def counts(engine: Engine, compiled: CompiledCatalog, wide: str) -> tuple[list[P
     """Per item: verdict counts and money; and the totals per enterprise. One scan of the wide table."""
     aggregates: list[exp.Expr] = []
     for c in compiled.policies:
-        low, high = sql.column(c.column("low")), sql.column(c.column("high"))
+        low, high = low_of(c), high_of(c)
         aggregates += [exp.Sum(this=_when(_is(c, s), 1.0, 0.0)) for s in (ELIGIBLE, NEED_INFO, NOT_ELIGIBLE)]
         aggregates += [exp.Sum(this=_when(sql.and_(_is(c, ELIGIBLE), sql.is_not_null(low)), 1.0, 0.0)),
                        _total(_when(_is(c, ELIGIBLE), low)), _total(_when(_is(c, ELIGIBLE), high)),
@@ -142,14 +151,14 @@ def _counted(compiled: CompiledCatalog) -> tuple[exp.Expr, exp.Expr]:
     for members in groups.values():
         branches_low, branches_high = [], []
         for i, c in enumerate(members):
-            mine_high = sql.column(c.column("high"))
+            mine_high = high_of(c)
             mine = sql.and_(_is(c, ELIGIBLE), sql.is_not_null(mine_high))
-            beaten = [sql.and_(_is(o, ELIGIBLE), sql.is_not_null(sql.column(o.column("high"))),
-                               sql.or_(sql.compare(sql.column(o.column("high")), ">", mine_high),
-                                       sql.and_(sql.compare(sql.column(o.column("high")), "==", mine_high), j < i)))
+            beaten = [sql.and_(_is(o, ELIGIBLE), sql.is_not_null(high_of(o)),
+                               sql.or_(sql.compare(high_of(o), ">", mine_high),
+                                       sql.and_(sql.compare(high_of(o), "==", mine_high), j < i)))
                       for j, o in enumerate(members) if o is not c]
             chosen = sql.and_(mine, *(sql.not_(b) for b in beaten))
-            branches_low.append((chosen, sql.column(c.column("low"))))
+            branches_low.append((chosen, low_of(c)))
             branches_high.append((chosen, mine_high))
         low_terms.append(sql.as_sql(sql.case(branches_low, 0.0)))
         high_terms.append(sql.as_sql(sql.case(branches_high, 0.0)))
@@ -185,31 +194,35 @@ def _money(value: float) -> str:
 
 # ---------------------------------------------------------------- data gaps
 
-def gaps(engine: Engine, compiled: CompiledCatalog, verdicts: str) -> list[Gap]:
-    """For the need_info verdicts: which fact, held by which department, would settle how many and how much."""
+def gaps(engine: Engine, compiled: CompiledCatalog, wide: str) -> list[Gap]:
+    """For the need_info verdicts: which fact, held by which department, would settle how many and how much.
+    Counted per item and mask (the few distinct sets of missing facts), then read in Python."""
     schema = compiled.catalog.schema
-    query = f"""SELECT policy_id, missing, count(*), SUM(CAST(amount_low AS DECIMAL(38, 6))),
-                       SUM(CAST(amount_high AS DECIMAL(38, 6))),
-                       SUM(CASE WHEN amount_low IS NULL THEN 1 ELSE 0 END)
-                FROM {exp.to_table(verdicts, quoted=True).sql(engine.dialect)}
-                WHERE status = '{NEED_INFO}' GROUP BY policy_id, missing"""
     found: dict[str, Gap] = {}
-    for policy_id, missing, count, low, high, unpriced in engine.fetch(query):
-        names = [n for n in (missing or "").split(SEPARATOR) if n]
-        for name in names:
-            gap = found.get(name)
-            if gap is None:
-                holders = PARAMETER_HOLDER if "." in name else "、".join(schema.holders(name))
-                label = compiled.values[name].description if name in compiled.values else (
-                    compiled.catalog.parameters[name].description if name in compiled.catalog.parameters else schema.label(name))
-                gap = found[name] = Gap(name, label, holders)
-            gap.waiting += int(count)
-            gap.policies[policy_id] += int(count)
-            if len(names) == 1:
-                gap.settled += int(count)
-                gap.settled_low += float(low or 0)
-                gap.settled_high += float(high or 0)
-                gap.settled_unpriced += int(unpriced or 0)
+    for c in compiled.policies:
+        if not c.terms:
+            continue
+        mask = sql.column(c.column("missing"))
+        low, high = low_of(c), high_of(c)
+        query = exp.select(mask, exp.Count(this=exp.Star()), _total(low), _total(high),
+                           exp.Sum(this=_when(sql.is_null(low), 1.0, 0.0))).from_(exp.to_table(wide, quoted=True)).where(
+            sql.as_sql(_is(c, NEED_INFO))).group_by(mask)
+        for value, count, low_sum, high_sum, unpriced in engine.fetch(query):
+            names = [n for n in c.decode(int(value)).split(SEPARATOR) if n]
+            for name in names:
+                gap = found.get(name)
+                if gap is None:
+                    holders = PARAMETER_HOLDER if "." in name else "、".join(schema.holders(name))
+                    label = (compiled.catalog.parameters[name].description if name in compiled.catalog.parameters
+                             else schema.label(name))
+                    gap = found[name] = Gap(name, label, holders)
+                gap.waiting += int(count)
+                gap.policies[c.policy.id] += int(count)
+                if len(names) == 1:
+                    gap.settled += int(count)
+                    gap.settled_low += float(low_sum or 0)
+                    gap.settled_high += float(high_sum or 0)
+                    gap.settled_unpriced += int(unpriced or 0)
     return sorted(found.values(), key=lambda g: (-g.settled, -g.waiting, g.fact))
 
 
@@ -253,7 +266,7 @@ def outreach(engine: Engine, compiled: CompiledCatalog, wide: str, folder: Path)
     for c in compiled.policies:
         if not c.current:
             continue
-        amount, low, high = (sql.column(c.column(p)) for p in ("amount", "low", "high"))
+        amount, low, high = sql.column(c.column("amount")), sql.column(c.column("low")), sql.column(c.column("high"))
         rounded = {name: round_half_even(column, 2) for name, column in (("amount", amount), ("low", low), ("high", high))}
         range_text = exp.DPipe(this=exp.DPipe(this=exp.cast(rounded["low"], "VARCHAR"), expression=sql.text("～")),
                                expression=exp.cast(rounded["high"], "VARCHAR"))
@@ -263,7 +276,7 @@ def outreach(engine: Engine, compiled: CompiledCatalog, wide: str, folder: Path)
                                    (sql.column("county"), "text"), (sql.text(c.policy.item.benefit), "text"),
                                    (sql.as_sql(shown), "cell"), (sql.text(what_to_do(c)), "text")])
         query = exp.select(row.as_("xml")).from_(exp.to_table(wide, quoted=True)).where(
-            sql.as_sql(_is(c, ELIGIBLE))).order_by(exp.Ordered(this=sql.column(c.column("high")), desc=True, nulls_first=False),
+            sql.as_sql(_is(c, ELIGIBLE))).order_by(exp.Ordered(this=high_of(c), desc=True, nulls_first=False),
                                                    sql.column("credit_code"))
         rows = engine.fetch(query)
         if not rows:

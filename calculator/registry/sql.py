@@ -184,7 +184,3 @@ def least(*values: exp.Expr) -> exp.Expr:
 def greatest(*values: exp.Expr) -> exp.Expr:
     return exp.func("GREATEST", *values, copy=False) if len(values) > 1 else values[0]
 
-
-def concat_ws(separator: str, parts: list[exp.Expr]) -> exp.Expr:
-    """CONCAT_WS, which skips NULL parts in DuckDB and Spark alike (sqlglot's ConcatWs would add NULL checks)."""
-    return exp.Anonymous(this="CONCAT_WS", expressions=[text(separator), *parts])

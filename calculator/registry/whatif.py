@@ -236,10 +236,12 @@ def compare(engine: Engine, plan: Scenario, compiled: CompiledCatalog, register:
         had = f"b_{pid}__status" if base and pid in present else "0"
         gained = f"SUM(CASE WHEN {after} = {STATUS_CODE[ELIGIBLE]} AND COALESCE({had}, 0) <> {STATUS_CODE[ELIGIBLE]} THEN 1 ELSE 0 END)"
         lost = f"SUM(CASE WHEN COALESCE({had}, 0) = {STATUS_CODE[ELIGIBLE]} AND {after} <> {STATUS_CODE[ELIGIBLE]} THEN 1 ELSE 0 END)"
-        before_amount = f"SUM(CAST(CASE WHEN {had} = {STATUS_CODE[ELIGIBLE]} THEN b_{pid}__low END AS DECIMAL(38, 6)))" if had != "0" else "0"
+        before_amount = (f"SUM(CAST(CASE WHEN {had} = {STATUS_CODE[ELIGIBLE]} THEN COALESCE(b_{pid}__low, b_{pid}__amount) END "
+                         "AS DECIMAL(38, 6)))") if had != "0" else "0"
         row = engine.fetch(f"""SELECT SUM(CASE WHEN COALESCE({had}, 0) = {STATUS_CODE[ELIGIBLE]} THEN 1 ELSE 0 END),
                                       SUM(CASE WHEN {after} = {STATUS_CODE[ELIGIBLE]} THEN 1 ELSE 0 END), {gained}, {lost},
-                                      {before_amount}, SUM(CAST(CASE WHEN {after} = {STATUS_CODE[ELIGIBLE]} THEN {pid}__low END AS DECIMAL(38, 6)))
+                                      {before_amount}, SUM(CAST(CASE WHEN {after} = {STATUS_CODE[ELIGIBLE]}
+                                                                THEN COALESCE({pid}__low, {pid}__amount) END AS DECIMAL(38, 6)))
                                FROM _whatif""")[0]
         values = [v or 0 for v in row]
         changes.append(Change(pid, titles.get(pid, pid), int(values[0]), int(values[1]), int(values[2]), int(values[3]),
@@ -263,7 +265,7 @@ def compare(engine: Engine, plan: Scenario, compiled: CompiledCatalog, register:
 def _base_columns(base: CompiledCatalog | None) -> list[str]:
     if base is None:
         return []
-    return [f"b.{c.column(p)} AS b_{c.column(p)}" for c in base.policies for p in ("status", "low")]
+    return [f"b.{c.column(p)} AS b_{c.column(p)}" for c in base.policies for p in ("status", "low", "amount")]
 
 
 def _changes_csv(changes: list[Change]) -> bytes:

@@ -174,8 +174,10 @@ def mismatches(profiles: list[Any], codes: list[str], rows: dict[str, dict[str, 
             c = by_id.get(result.policy.id)
             if c is None:
                 continue
-            got = (STATUS_OF[row[c.column("status")]], row[c.column("missing")] or "",
-                   row[c.column("amount")], row[c.column("low")], row[c.column("high")])
+            amount = row[c.column("amount")]
+            low, high = row[c.column("low")], row[c.column("high")]
+            got = (STATUS_OF[row[c.column("status")]], c.decode(row[c.column("missing")]), amount,
+                   amount if low is None else low, amount if high is None else high)
             want = expected(result)
             if got[:2] != want[:2] or not all(_close(g, w) for g, w in zip(got[2:], want[2:])):
                 where = first_difference(engine, register, compiled, c, credit_code, result.trace)
