@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from calculator.commands.common import parse_today, read_profile
@@ -47,21 +48,33 @@ def _profile_from_text(text: str) -> tuple[dict[str, Any], Any]:
     return dict(parsed.updates), parsed
 
 
-def run(args: argparse.Namespace) -> int:
+def judge(profile: Any = None, text: str | None = None, today: date | None = None
+          ) -> tuple[MatchReport, ParseResult | None]:
+    """Match a profile, or the facts read from a free-text description (with what was read)."""
     from calculator.policy.match import match_profile
 
-    today = parse_today(args.today)
     parsed = None
+    if text is not None:
+        profile, parsed = _profile_from_text(text)
+    return match_profile(profile, today=today), parsed
+
+
+def contract(report: MatchReport, parsed: ParseResult | None) -> dict[str, Any]:
+    """The `match --json` output (the HTTP API's /api/v1/match sends the same)."""
+    out = report.to_json()
+    if parsed is not None:
+        out["parsed"] = _parsed_json(parsed)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    today = parse_today(args.today)
     if args.profile is not None:
-        data = read_profile(args.profile)
+        report, parsed = judge(read_profile(args.profile), today=today)
     else:
-        data, parsed = _profile_from_text(args.text)
-    report = match_profile(data, today=today)
+        report, parsed = judge(text=args.text, today=today)
     if args.json:
-        out = report.to_json()
-        if parsed is not None:
-            out["parsed"] = _parsed_json(parsed)
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json.dumps(contract(report, parsed), ensure_ascii=False, indent=2))
     else:
         print(render(report, parsed))
     return 0
@@ -85,6 +98,10 @@ def render(report: MatchReport, parsed: ParseResult | None = None) -> str:
     for name, definition in report.catalog.definitions.items():
         outcome = definition.node.test(report.facts)
         lines.append(f"{name}：{'是' if outcome is True else '否' if outcome is False else '待确认'}")
+    totals = report.to_json()["totals"]
+    titles = {r.policy.id: r.policy.title for r in report.results}
+    lines += ["", totals["text"]]
+    lines += [f"  未计入：{titles[n['policy_id']]}：{n['why']}" for n in totals["not_counted"]]
     for status, heading in STATUS_HEADING.items():
         results = report.with_status(status)
         if not results:
@@ -98,7 +115,7 @@ def render(report: MatchReport, parsed: ParseResult | None = None) -> str:
 def _render_result(index: int, result: PolicyResult, detailed: bool) -> list[str]:
     item = result.policy.item
     head = f"{index}. {item.title}"
-    if result.amount_text and result.amount_value is not None:
+    if result.amount_text and (result.amount_value is not None or result.amount_range is not None):
         head += f" — {result.amount_text}"
     lines = [head]
     if result.validity_condition:

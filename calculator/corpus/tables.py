@@ -1,4 +1,5 @@
-"""Reference tables of the knowledge folder: industries (GB/T 4754), regions (许昌's counties) and 划型标准.
+"""Reference tables of the knowledge folder: industries (GB/T 4754), regions (许昌's counties), 划型标准 and,
+optionally, the offices an answer refers people to.
 
 They are data in `<KNOWLEDGE_DIR>/data/` and are loaded per folder, so a second knowledge folder in the
 same process has its own tables. The fact schema builds choices and derived facts from them; search reads
@@ -13,7 +14,8 @@ from typing import Any
 
 import yaml
 
-TABLE_FILES = {"industries": "industries.yaml", "regions": "regions.yaml", "size_standards": "sme_size_standards.yaml"}
+TABLE_FILES = {"industries": "industries.yaml", "regions": "regions.yaml", "size_standards": "sme_size_standards.yaml",
+               "offices": "offices.yaml"}
 OUTSIDE_XUCHANG = "许昌市外"  # the regions.yaml entry for anywhere outside the city
 
 
@@ -24,12 +26,22 @@ def read_yaml(path: Path) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class ReferenceTables:
-    """The three tables as loaded from one data folder."""
+    """The tables as loaded from one data folder."""
 
     folder: Path
     industries: dict[str, dict[str, Any]]
     regions: dict[str, list[str]]
     size_standards: dict[str, Any]
+    offices: dict[str, Any]      # {default: str, offices: [{name, words}]}; {} when the folder has none
+
+    def office_for(self, *texts: str) -> str:
+        """The office to ask about `texts` (a question, then a passage): the first entry one of whose words the
+        first text holds, else the second …"""
+        for text in texts:
+            for entry in self.offices.get("offices") or []:
+                if any(word in text for word in entry.get("words", ())):
+                    return str(entry["name"])
+        return str(self.offices.get("default") or "当地政务服务大厅或 12345 政务服务便民热线")
 
     def file(self, table: str) -> Path:
         return self.folder / TABLE_FILES[table]
@@ -52,4 +64,5 @@ def _load(folder: Path, _stamp: tuple[int, ...]) -> ReferenceTables:
         industries=read_yaml(folder / TABLE_FILES["industries"])["industries"],
         regions=read_yaml(folder / TABLE_FILES["regions"])["regions"],
         size_standards=read_yaml(folder / TABLE_FILES["size_standards"]),
+        offices=read_yaml(folder / TABLE_FILES["offices"]) if (folder / TABLE_FILES["offices"]).is_file() else {},
     )

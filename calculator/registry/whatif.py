@@ -3,7 +3,7 @@
 A draft (`--draft DRAFT.yaml`) is loaded with the whole catalog through the same checks as any item
 (schema, fields, thresholds, formula, every quote verbatim in its document); a threshold change
 (`--set vat.small_scale_exemption_limit=12`, or a condition's id with a literal threshold,
-`--set employees_le_300=400`) changes that value on the day asked. Only the items the change reaches
+`--set has_rd_expense=50`) changes that value on the day asked. Only the items the change reaches
 are judged twice; the comparison says who newly qualifies and who no longer does, by county, industry
 and 企业规模, what the estimated totals become, and draws the deciding fact around its threshold.
 """

@@ -182,7 +182,7 @@ def build_public() -> None:
                 "请在管理页面（/admin/）登录后上传。")
     with gr.Row():
         day = gr.Textbox(label="测算日期（YYYY-MM-DD，空为今天）", scale=1, elem_id="reg-day")
-        sets = gr.Textbox(label="政策测算：改参数或条件阈值（如 employees_le_300=400，可空）", scale=2, elem_id="reg-set")
+        sets = gr.Textbox(label="政策测算：改参数或条件阈值（如 cit.small_low_profit_employees_cap=400，可空）", scale=2, elem_id="reg-set")
         run = gr.Button("运行测算", variant="primary", scale=1, elem_id="reg-run")
     status = gr.HTML(status_html(jobs.RunStatus()), elem_id="reg-status")
     timer = gr.Timer(POLL_SECONDS, active=False)

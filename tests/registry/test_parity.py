@@ -226,13 +226,13 @@ def test_a_mismatch_names_the_row_the_item_and_the_condition(catalog: Catalog, t
     problems = mismatches([profile], codes, judged(engine, register, compiled), compiled, DEFAULT_DAY, engine, register)
     mine = [p for p in problems if "item small_low_profit_cit" in p]
     assert mine and mine[0].startswith("row 0 ")
-    assert "employees_le_300" in mine[0] and "batch met, per-profile not_met" in mine[0]
+    assert "employees_le_cap" in mine[0] and "batch met, per-profile not_met" in mine[0]
 
 
 def _tampered() -> Any:
     from calculator.registry.compiler import Overrides
 
-    return Overrides(leaves={"employees_le_300": 400})
+    return Overrides(parameters={"cit.small_low_profit_employees_cap": 400})
 
 
 def test_rounded_shares_are_compared_as_python_rounds_them(catalog: Catalog, tmp_path: Path) -> None:

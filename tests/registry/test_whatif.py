@@ -50,7 +50,11 @@ def _draft(tmp_path: Path, change: Any) -> Path:
 
 
 def _raise_limit(item: dict[str, Any]) -> None:
-    item["conditions"]["all"][1]["value"] = 12
+    """A local draft: monthly filers under 12万元 exempt too (beside the national 起征点, so nobody loses)."""
+    cite = {"doc": "cn_2026_10_vat_transition", "locator": "一、（一）", "quote": "以一个月为一个计税期间的，起征点为月销售额10万元。"}
+    item["conditions"]["all"][1] = {"any": [item["conditions"]["all"][1], {"all": [
+        {"id": "draft_monthly", "text": "按月申报", "field": "vat_period", "op": "==", "value": "按月", "cite": cite},
+        {"id": "draft_limit", "text": "月销售额未达到12万元", "field": "monthly_sales", "op": "<", "value": 12, "cite": cite}]}]}
 
 
 def test_a_draft_says_who_newly_qualifies_by_group_and_what_it_costs(register: Path, baseline: Path, tmp_path: Path) -> None:
@@ -71,7 +75,9 @@ def test_a_draft_says_who_newly_qualifies_by_group_and_what_it_costs(register: P
 
 def test_a_draft_is_checked_like_any_item(register: Path, tmp_path: Path) -> None:
     def misquote(item: dict[str, Any]) -> None:
-        item["conditions"]["all"][1]["cite"]["quote"] = "月销售额不超过12万元"
+        _raise_limit(item)
+        item["conditions"]["all"][1]["any"][1]["all"][1]["cite"] = {**item["conditions"]["all"][1]["any"][1]["all"][1]["cite"],
+                                                                    "quote": "月销售额不超过12万元"}
     with pytest.raises(UserError) as error:
         run_batch(BatchRequest([str(register)], tmp_path / "out", today=TODAY, draft=_draft(tmp_path, misquote)))
     assert "quote" in error.value.en or "原文" in error.value.zh
@@ -80,12 +86,19 @@ def test_a_draft_is_checked_like_any_item(register: Path, tmp_path: Path) -> Non
 
 
 def test_a_changed_condition_threshold_reaches_every_item_using_it(register: Path, baseline: Path, tmp_path: Path) -> None:
-    result = run_batch(BatchRequest([str(register)], tmp_path / "out", today=TODAY, sets=["employees_le_300=100"]))
+    """A condition's own number (研发费用 > 0 → > 50) and a dated parameter of the real catalog."""
+    result = run_batch(BatchRequest([str(register)], tmp_path / "out", today=TODAY, sets=["has_rd_expense=50"]))
     assert result.whatif is not None
-    changed = {c.policy_id for c in result.whatif.changes}
-    assert "small_low_profit_cit" in changed   # the definition 小型微利企业 holds the condition
-    small = next(c for c in result.whatif.changes if c.policy_id == "small_low_profit_cit")
-    assert small.lost == len(_eligible(baseline, "small_low_profit_cit") - _eligible(tmp_path / "out", "small_low_profit_cit")) > 0
+    changed = {c.policy_id: c for c in result.whatif.changes}
+    assert {"rd_super_deduction", "ic_machine_tool_rd_120"} <= set(changed)
+    rd = changed["rd_super_deduction"]
+    assert rd.lost == len(_eligible(baseline, "rd_super_deduction") - _eligible(tmp_path / "out", "rd_super_deduction")) > 0
+    assert rd.gained == 0
+    result = run_batch(BatchRequest([str(register)], tmp_path / "cap", today=TODAY,
+                                    sets=["cit.small_low_profit_employees_cap=100"]))
+    assert result.whatif is not None
+    small = next(c for c in result.whatif.changes if c.policy_id == "small_low_profit_cit")   # via 小型微利企业
+    assert small.lost == len(_eligible(baseline, "small_low_profit_cit") - _eligible(tmp_path / "cap", "small_low_profit_cit")) > 0
     assert small.gained == 0
     with pytest.raises(UserError, match="既不是参数"):
         run_batch(BatchRequest([str(register)], tmp_path / "bad", today=TODAY, sets=["no_such=3"]))

@@ -81,13 +81,12 @@ ITEMS = [
 
 def feature_knowledge(source: Path, target: Path) -> Path:
     """A copy of the knowledge folder `source` with the feature items, parameters and derived rules added."""
-    for part in ("data", "policies", "docs"):
+    for part in ("data", "policies", "docs", "parameters"):
         shutil.copytree(source / part, target / part)
-    (target / "parameters").mkdir()
     (target / "parameters" / "demo.yaml").write_text(yaml.safe_dump(PARAMETERS, allow_unicode=True), encoding="utf-8")
     definitions_path = target / "policies" / "_definitions.yaml"
     definitions = yaml.safe_load(definitions_path.read_text(encoding="utf-8"))
-    definitions["derived"] = DERIVED
+    definitions.setdefault("derived", DERIVED)   # a catalog with its own derived rules keeps them
     definitions_path.write_text(yaml.safe_dump(definitions, allow_unicode=True), encoding="utf-8")
     for item in ITEMS:
         (target / "policies" / f"{item['id']}.yaml").write_text(yaml.safe_dump(item, allow_unicode=True), encoding="utf-8")

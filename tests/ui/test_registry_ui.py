@@ -47,7 +47,7 @@ def test_the_sample_runs_in_the_background_and_shows_every_table(sample: Path) -
 
 
 def test_a_what_if_shows_the_comparison_and_its_plot(sample: Path) -> None:
-    registry.start_sample("2026-11-23", "employees_le_300=100")
+    registry.start_sample("2026-11-23", "cit.small_low_profit_employees_cap=100")
     assert jobs.wait(jobs.PUBLIC).state == jobs.DONE
     *_, words, plot, whatif, files = registry.poll_sample()
     assert _visible(words) and "不再符合" in words["value"] and _visible(plot) and _visible(whatif)
