@@ -22,6 +22,10 @@ from calculator.registry.compiler import compile_catalog
 from calculator.registry.engine import SparkEngine
 from calculator.registry.synth import synthesize, write
 
+# every test here starts (or shares) a JVM: 15-60 s on this machine before the first query, so the fast set
+# leaves them to `make test`, where the session is started once for all three
+pytestmark = pytest.mark.slow
+
 VAGUE = [
     {"industry": "软件和信息技术服务业", "employees": {"min": 280, "max": 320}, "revenue": 900,
      "taxable_income": {"min": 100, "max": 200, "min_open": True, "max_open": True}},
@@ -40,7 +44,6 @@ def test_golden_and_vague_profiles_get_the_per_profile_verdicts_on_spark(spark: 
     assert not problems, "\n".join(problems[:5])
 
 
-@pytest.mark.slow
 def test_a_synthetic_register_gets_the_same_verdicts_on_duckdb_and_spark(spark: Any, tmp_path: Path) -> None:
     """10,000 rows end to end on both engines: every verdict, amount and missing list, row by row."""
     catalog = load_catalog()
