@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Union
 
 from sqlglot import exp
 
-from calculator.policy.formula import BOOL, DEFINITION, NUMBER, TEXT, Formula
+from calculator.policy.formula import BOOL, DEFINITION, NUMBER, TEXT, Formula, dotted_name
 from calculator.registry import numbers as nb
 from calculator.registry import sql
 from calculator.registry.facts import CompileError, Fact, Scalar
@@ -76,13 +76,9 @@ class FormulaCompiler:
                 return Flag(node.id == "True", True)
             return self._name(node.id)
         if isinstance(node, ast.Attribute):
-            parts: list[str] = []
-            current: ast.AST = node
-            while isinstance(current, ast.Attribute):
-                parts.append(current.attr)
-                current = current.value
-            assert isinstance(current, ast.Name)
-            return self._name(".".join([current.id, *reversed(parts)]))
+            name = dotted_name(node)
+            assert name is not None   # Formula accepted the tree
+            return self._name(name)
         if isinstance(node, ast.UnaryOp):
             inner = self._num(node.operand)
             return nb.neg(inner) if isinstance(node.op, ast.USub) else inner

@@ -83,18 +83,49 @@ def interval(lo: Number, hi: Number, lo_open: Tri = False, hi_open: Tri = False,
 # ---------------------------------------------------------------- rounding
 
 def round_half_even(value: exp.Expr, digits: int) -> exp.Expr:
-    """Python's round(value, digits) for arithmetic: exact for digits 0, half-even on the scaled double otherwise."""
-    scale = sql.number(10.0 ** digits)
-    z = sql.paren(value) if digits == 0 else exp.Paren(this=exp.Mul(this=sql.paren(value), expression=scale))
-    floor = exp.Floor(this=z)
-    frac = exp.Sub(this=z, expression=floor)
-    half = sql.number(0.5)
+    """Python's round(value, digits), exactly: half-even on the exact value of the double, not on its scaled copy.
+
+    z = value × 10^digits is p + e exactly (p the rounded product, e its error by Dekker's two-product, which
+    both engines compute alike in plain IEEE doubles); the tie point h = floor(p) + ½ then decides with
+    exact comparisons of p - h against -e (20341.55 is a double just below the tie, so it rounds to 20341.5).
+    Exact for |z| < 2^52; beyond, the value is returned as it is (an amount in 万元 is far below)."""
+    if digits == 0:
+        p: exp.Expr = sql.paren(value)
+        error: exp.Expr = sql.number(0.0)
+    else:
+        p, error = _two_product(sql.paren(value), 10.0 ** digits)
+    floor = exp.Floor(this=p)
+    offset = exp.Paren(this=exp.Sub(this=p, expression=exp.Paren(this=exp.Add(this=floor, expression=sql.number(0.5)))))
+    minus_error = exp.Neg(this=exp.Paren(this=error))
     up = exp.Add(this=floor, expression=sql.number(1.0))
     even = exp.EQ(this=exp.Mod(this=floor, expression=sql.number(2.0)), expression=sql.number(0.0))
-    chosen = sql.case([(exp.GT(this=frac, expression=half), up), (exp.LT(this=frac, expression=half), floor),
-                       (even, floor)], up)
+    chosen = sql.case([(exp.GT(this=offset, expression=minus_error), up),
+                       (exp.LT(this=offset, expression=minus_error), floor), (even, floor)], up)
     assert isinstance(chosen, exp.Expr)
-    return chosen if digits == 0 else exp.Div(this=sql.paren(chosen), expression=scale)
+    result = chosen if digits == 0 else exp.Div(this=sql.paren(chosen), expression=sql.number(10.0 ** digits))
+    # from 2^52 on, p has no fraction (and h is not a double): the value already has the digits asked
+    huge = exp.GTE(this=exp.Abs(this=p.copy()), expression=sql.number(2.0 ** 52))
+    return exp.Case().when(huge, sql.paren(value.copy())).else_(result)
+
+
+def _two_product(a: exp.Expr, b: float) -> tuple[exp.Expr, exp.Expr]:
+    """(p, e) with p = fl(a·b) and a·b = p + e exactly (Dekker; b a constant split here, a split in SQL)."""
+    def split(x: float) -> tuple[float, float]:
+        c = 134217729.0 * x
+        high = c - (c - x)
+        return high, x - high
+    bh, bl = split(b)
+    c = exp.Paren(this=exp.Mul(this=sql.number(134217729.0), expression=a))
+    ah = exp.Paren(this=exp.Sub(this=c, expression=exp.Paren(this=exp.Sub(this=c, expression=a))))
+    al = exp.Paren(this=exp.Sub(this=a, expression=ah))
+    p = exp.Paren(this=exp.Mul(this=a, expression=sql.number(b)))
+
+    def times(x: exp.Expr, y: float) -> exp.Expr:
+        return exp.Mul(this=x, expression=sql.number(y))
+    first = exp.Paren(this=exp.Sub(this=times(ah, bh), expression=p))
+    error = exp.Add(this=exp.Add(this=exp.Add(this=first, expression=times(ah, bl)), expression=times(al, bh)),
+                    expression=times(al, bl))
+    return p, error
 
 
 def _smallest(theta: float, digits: int, strict: bool) -> int:

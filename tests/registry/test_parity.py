@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 from batch_features import feature_knowledge
@@ -273,3 +274,24 @@ def test_dated_parameters_derived_facts_and_alternatives_agree_too(feature_catal
         problems = mismatches(profiles, codes, judged(engine, register, compiled), compiled, today, engine, register)
         assert not problems, "\n".join(problems[:5])
     run()
+
+
+def test_amounts_round_as_python_rounds_the_double() -> None:
+    """round(x, d) in a formula: half-even on the double's exact value (20341.55 is just below the tie, 2.675
+    too), not on x × 10^d, which rounds them up (found by the feature parity test)."""
+    import random
+
+    from sqlglot import exp
+
+    from calculator.registry.numbers import round_half_even
+
+    rng = random.Random(5)
+    values = [20341.55, 2.675, 0.125, 0.375, 1.005, 2.5, -2.5, 3.5, -0.5, 0.0, 1e15 + 0.5]
+    values += [round(rng.uniform(-10 ** k, 10 ** k), 3) / rng.choice([1, 3, 7]) for k in range(1, 8) for _ in range(300)]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v DOUBLE)")
+    con.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
+    for digits in (0, 1, 2, 3):
+        got = con.execute(f"SELECT v, {round_half_even(exp.column('v'), digits).sql('duckdb')} FROM t").fetchall()
+        wrong = [(v, r) for v, r in got if r != round(v, digits)]
+        assert not wrong, (digits, wrong[:5])
