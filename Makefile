@@ -35,9 +35,10 @@ install: .venv/.installed
 	touch $@
 
 # Debian packages the tests need: Chromium and its driver (browser tests), a CJK and an emoji font and
-# poppler (PDF checks), and Java 17 for Apache Spark in local mode (register-scale parity tests).
+# poppler (PDF checks), and Java 17 or newer for Apache Spark 4 in local mode (register-scale parity tests; an
+# older java on the PATH counts as missing).
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && command -v java >/dev/null && fc-list 2>/dev/null | grep -qi "wqy" && fc-list 2>/dev/null | grep -qi "emoji" || { \
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null && java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' && fc-list 2>/dev/null | grep -qi "wqy" && fc-list 2>/dev/null | grep -qi "emoji" || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    chromium chromium-driver fonts-wqy-microhei fonts-noto-color-emoji poppler-utils openjdk-17-jre-headless >/dev/null; }

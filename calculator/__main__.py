@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "coverage": "政策覆盖缺口分析 / coverage gaps over enterprise segments",
     "calendar": "政策有效期日历 / policy validity calendar",
     "notify": "订阅画像的新政策提醒 / notify saved profiles of new matches",
+    "batch": "按企业登记表批量判定（免申即享、政策测算） / judge a whole enterprise register",
+    "registry": "模拟登记表等登记表工具 / register tools (synthetic register)",
 }
 
 

@@ -44,6 +44,17 @@ def _today() -> date:
         raise UserError(f"CALCULATOR_TODAY 应为 YYYY-MM-DD（现为 {raw!r}）", f"CALCULATOR_TODAY must be YYYY-MM-DD, got {raw!r}") from None
 
 
+def _pairs(name: str) -> dict[str, str]:
+    """`key=value;key=value` (e.g. Spark settings for S3 or a YARN queue)."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in _env(name).split(";"))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"环境变量 {name} 应为 键=值;键=值（现为 {part!r}）", f"setting {name} must be key=value;key=value, got {part!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
     value = _env(name, default).lower()
     if value not in allowed:
@@ -99,6 +110,9 @@ class Settings:
     api_client_header: str = field(default_factory=lambda: _env("API_CLIENT_HEADER"))
     # verdicts depend on validity windows: today is an input
     today: date = field(default_factory=_today)
+    # registry-scale batch on Apache Spark: local[2], spark://host:7077, yarn, k8s://https://…
+    spark_master: str = field(default_factory=lambda: _env("SPARK_MASTER", "local[2]"))
+    spark_conf: dict[str, str] = field(default_factory=lambda: _pairs("SPARK_CONF"))
 
     @property
     def docs_dir(self) -> Path:

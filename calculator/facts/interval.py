@@ -169,8 +169,8 @@ def mul(a: Interval, b: Interval) -> Interval:
 
 
 def div(a: Interval, b: Interval) -> Interval | None:
-    """a / b, or None when b may be zero (undefined, like ÷0 on a number)."""
-    if b.contains(0) or b.low is None or b.high is None:
+    """a / b, or None when b may be zero or comes arbitrarily close to it (an open end at 0: 1/b is unbounded)."""
+    if b.contains(0) or b.low is None or b.high is None or b.low == 0 or b.high == 0:
         return None
     return mul(a, Interval(1 / b.high, 1 / b.low))
 

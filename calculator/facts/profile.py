@@ -37,17 +37,17 @@ from calculator.facts.schema import NUMERIC, FactSchema, FieldSpec, default_sche
 
 # ---------------------------------------------------------------- validation helpers
 
-_TRUE = {"是", "有", "对", "已", "参加", "已参加", "yes", "y", "true", "1"}
-_FALSE = {"否", "无", "没有", "不是", "未", "没", "不", "no", "n", "false", "0"}
+TRUE_WORDS = {"是", "有", "对", "已", "参加", "已参加", "yes", "y", "true", "1"}
+FALSE_WORDS = {"否", "无", "没有", "不是", "未", "没", "不", "no", "n", "false", "0"}
 _DATE = re.compile(r"^\s*(\d{4})(?:\s*[-/.年]\s*(\d{1,2}))?(?:\s*[-/.月]\s*(\d{1,2}))?\s*[月日]?\s*$")
 
 
 def _coerce_bool(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip().lower()
-        if text in _TRUE:
+        if text in TRUE_WORDS:
             return True
-        if text in _FALSE:
+        if text in FALSE_WORDS:
             return False
     return value
 
@@ -372,7 +372,7 @@ def size_class(industry: str | None, values: dict[str, float | None], schema: Fa
     return Derived("size_class", None, f"{group}：{shown}；可能为{'/'.join(possible)}，需补充数据", cite, possible, label)
 
 
-def _years_between(start: date, end: date) -> float:
+def years_between(start: date, end: date) -> float:
     """Full years from start to end plus the fraction of the current year (so '满一年' means ≥ 1.0)."""
     full = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
     try:
@@ -418,7 +418,7 @@ def derive(profile: ProfileBase | Mapping[str, Any], today: date) -> dict[str, D
                                          "需要安置残疾人人数和在职职工人数")
     founded = given("founded")
     if founded is not None:
-        years = max(0.0, _years_between(founded, today))
+        years = max(0.0, years_between(founded, today))
         out["years_established"] = fact("years_established", years,
                                         f"{founded.isoformat()} 成立，至 {today.isoformat()} 约 {years:.1f} 年")
     else:

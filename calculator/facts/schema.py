@@ -20,6 +20,8 @@ from calculator.facts.interval import Interval
 
 NUMERIC = frozenset({"int", "number"})
 FIELDS_FILE = "profile_fields.yaml"
+HOLDERS_FILE = "fact_holders.yaml"
+SELF_REPORTED = "企业自报"   # a fact no department's records hold: only the enterprise can state it
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class FieldSpec:
     set: str = ""
     component: bool = False       # read from text to compose another fact; neither asked nor a form input
     compose: tuple[Composition, ...] = ()
+    holder: str = ""              # the department whose records hold it (fact_holders.yaml); "" = 企业自报
 
     @property
     def quick_replies(self) -> tuple[str, ...]:
@@ -108,6 +111,7 @@ def _spec(key: str, raw: dict[str, Any], derived: bool, tables: ReferenceTables)
         set=raw.get("set", ""),
         component=bool(raw.get("component", False)),
         compose=tuple(_composition(key, c) for c in raw.get("compose", ())),
+        holder=raw.get("holder", ""),
     )
 
 
@@ -144,6 +148,24 @@ class FactSchema:
     def by_label(self) -> dict[str, str]:
         """Field key by its Chinese label (profiles may be written with labels)."""
         return {spec.label: key for key, spec in self.fields.items()}
+
+    def holders(self, key: str) -> tuple[str, ...]:
+        """The departments whose records would settle a fact: its holder, or its inputs' for a derived fact."""
+        seen: dict[str, None] = {}
+        stack, visited = [key], set()
+        while stack:
+            name = stack.pop()
+            if name in visited:
+                continue
+            visited.add(name)
+            spec = self.all_facts.get(name)
+            if spec is None:
+                continue
+            if spec.derived and spec.inputs:
+                stack.extend(reversed(spec.inputs))
+            else:
+                seen[spec.holder or SELF_REPORTED] = None
+        return tuple(seen) or (SELF_REPORTED,)
 
     def label(self, key: str) -> str:
         """A fact's Chinese label (the key itself for a name the schema does not know)."""
@@ -216,11 +238,30 @@ def load_schema(folder: Path | None = None) -> FactSchema:
     return _load(folder, stamp)
 
 
+def _holders(folder: Path, fields: dict[str, Any]) -> dict[str, str]:
+    """field key → department, from fact_holders.yaml (optional; a field listed twice or unknown is an error)."""
+    path = folder / HOLDERS_FILE
+    if not path.exists():
+        return {}
+    raw = read_yaml(path) or {}
+    departments = tuple(raw.get("departments", ()))
+    out: dict[str, str] = {}
+    for department, keys in (raw.get("holders") or {}).items():
+        if department not in departments:
+            raise ValueError(f"{HOLDERS_FILE}: {department!r} is not one of the departments {departments}")
+        for key in keys:
+            if key not in fields or key in out:
+                raise ValueError(f"{HOLDERS_FILE}: {key!r} is {'listed twice' if key in out else 'not a profile field'}")
+            out[key] = department
+    return out
+
+
 @lru_cache(maxsize=8)
 def _load(folder: Path, _stamp: tuple[int, ...]) -> FactSchema:
     raw = read_yaml(folder / FIELDS_FILE)
     tables = load_tables(folder)
-    fields = {k: _spec(k, v, False, tables) for k, v in raw["fields"].items()}
+    holders = _holders(folder, raw["fields"])
+    fields = {k: _spec(k, {**v, "holder": holders.get(k, "")}, False, tables) for k, v in raw["fields"].items()}
     derived = {k: _spec(k, v, True, tables) for k, v in raw.get("derived", {}).items()}
     sets: dict[str, list[str]] = {}
     for key, spec in fields.items():

@@ -91,12 +91,13 @@ class Formula:
 
     def __init__(self, source: str, kinds: Mapping[str, str]) -> None:
         self.source = source
-        self._kinds = kinds
+        self.kinds = kinds       # what each name is (batch compilers read the same tree with the same kinds)
         self._names: dict[str, None] = {}
         try:
             tree = ast.parse(source.strip(), mode="eval")
         except SyntaxError as exc:
             raise FormulaError(f"syntax error: {exc.msg}") from None
+        self.tree: ast.expr = tree.body
         self._run, kind = self._compile(tree.body)
         if kind != NUMBER:
             raise FormulaError(f"the result must be a number, not {kind}")
@@ -112,7 +113,7 @@ class Formula:
         if value is _UNKNOWN:
             # an undecided definition takes both branches: only the unknown facts and parameters are missing
             return FormulaResult(None, tuple(n for n in self.names
-                                             if self._kinds.get(n) != DEFINITION and _lookup(facts, n) is None))
+                                             if self.kinds.get(n) != DEFINITION and _lookup(facts, n) is None))
         if value is None or value is _UNDECIDED:
             return FormulaResult(None)
         if isinstance(value, Interval):
@@ -151,17 +152,13 @@ class Formula:
         return self._name(name)
 
     def _c_Attribute(self, node: ast.Attribute) -> tuple[Closure, str]:
-        parts: list[str] = []
-        current: ast.AST = node
-        while isinstance(current, ast.Attribute):
-            parts.append(current.attr)
-            current = current.value
-        if not isinstance(current, ast.Name):
+        name = dotted_name(node)
+        if name is None:
             raise FormulaError("a dotted name must be a parameter such as vat.small_scale_reduced_rate")
-        return self._name(".".join([current.id, *reversed(parts)]))
+        return self._name(name)
 
     def _name(self, name: str) -> tuple[Closure, str]:
-        kind = self._kinds.get(name)
+        kind = self.kinds.get(name)
         if kind is None:
             hint = " (a function needs brackets)" if name in _FUNCTIONS else (
                 " (no such parameter in knowledge/parameters/)" if "." in name else "")
@@ -325,6 +322,16 @@ def _both(a: Any, b: Any) -> Any:
     return a if a == b else _UNDECIDED
 
 
+def dotted_name(node: ast.Attribute) -> str | None:
+    """`vat.small_scale_reduced_rate` for a parameter's dotted name; None when it is not names all the way."""
+    parts: list[str] = []
+    current: ast.AST = node
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    return ".".join([current.id, *reversed(parts)]) if isinstance(current, ast.Name) else None
+
+
 # ------------------------------------------------------------ the formula in words (for the printed sheet)
 
 _WORD_OP = {ast.Add: "＋", ast.Sub: "－", ast.Mult: "×", ast.Div: "÷"}
@@ -342,12 +349,7 @@ def in_words(source: str, name: Callable[[str], str]) -> str:
         if isinstance(node, ast.Name):
             return {"True": "是", "False": "否"}.get(node.id) or name(node.id)
         if isinstance(node, ast.Attribute):
-            parts: list[str] = []
-            current: ast.AST = node
-            while isinstance(current, ast.Attribute):
-                parts.append(current.attr)
-                current = current.value
-            return name(".".join([getattr(current, "id", ""), *reversed(parts)]))
+            return name(dotted_name(node) or ast.unparse(node))
         if isinstance(node, ast.UnaryOp):
             return f"－{words(node.operand, 3)}"
         if isinstance(node, ast.BinOp):

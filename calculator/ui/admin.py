@@ -157,6 +157,10 @@ def build_admin() -> gr.Blocks:
         sent_btn = gr.Button("提醒发送记录", elem_id="admin-sent")
         sent = gr.HTML("", elem_id="admin-sent-log")
 
+        from calculator.ui.registry import build_admin_section
+
+        build_admin_section(max_upload_bytes() // 1048576)
+
         upload_btn.click(upload, files, uploaded)
         reindex_btn.click(reindex, None, [status, timer])
         status_btn.click(poll, None, [status, timer])

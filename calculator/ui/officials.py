@@ -124,6 +124,8 @@ def show_law_watch(within_days: float | None) -> tuple[Any, ...]:
 def build() -> None:
     """Coverage and calendar sections inside the current tab; computed on request, not at start-up."""
     gr.Markdown("### 覆盖缺口：哪些企业群体没有政策触达")
+    gr.Markdown("按企业类型组合（区县 × 行业 × 规模 × 资质 × 纳税人类型）的模拟网格估算；有登记表时，"
+                "下方“登记表测算”按真实户数统计。", elem_classes=["pc-explain"])
     with gr.Row():
         which = gr.Radio(list(GAP_FILTERS), value="无确定符合的群体", label="显示", scale=3, elem_id="cov-filter")
         refresh = gr.Button("计算覆盖情况", variant="primary", scale=1, elem_id="cov-run")
@@ -152,3 +154,7 @@ def build() -> None:
                                column_widths=["9%", "7%", "10%", "24%", "35%", "15%"], elem_id="watch-table")
     watch_csv = gr.File(label="下载 CSV（含编号）", interactive=False, visible=False, elem_id="watch-csv")
     show.click(show_law_watch, days, [watch_summary, watch_table, watch_csv])
+
+    from calculator.ui import registry
+
+    registry.build_public()

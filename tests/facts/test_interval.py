@@ -103,3 +103,17 @@ def test_composed_facts_show_their_working() -> None:
     assert quarters.facts["employees"] == 299.5
     stated = match_profile({"employees": 250, "employees_contract": 280, "employees_dispatched": 40}, today=TODAY)
     assert stated.facts["employees"] == 250   # a stated figure wins over its parts
+
+
+def test_dividing_by_an_interval_open_at_zero_is_undefined_not_a_crash() -> None:
+    """(0, 10] may be as small as we like: 1/b is unbounded, so a share over it is unknown (found by the batch
+    parity test: a profile with 营业收入 "0 to 10, 0 excluded" made the per-profile engine raise)."""
+    from calculator.facts import interval as iv
+
+    assert iv.div(Interval(1, 2), Interval(0, 10, low_open=True)) is None
+    assert iv.div(Interval(1, 2), Interval(-10, 0, high_open=True)) is None
+    assert validate_profile({"rd_expense": 5, "revenue": {"min": 0, "max": 10, "min_open": True}}) is not None
+    from calculator.policy.match import match_profile
+
+    report = match_profile({"industry": "制造业", "rd_expense": 5, "revenue": {"min": 0, "max": 10, "min_open": True}})
+    assert report.derived["rd_ratio"].value is None

@@ -25,6 +25,9 @@ SMALLEST = {
     "search_scale": (["--factors", "1", "--stores", "embedded", "--passes", "1"], "| 1× | 1,526 | embedded |"),
     "app": (["--turns", "2"], "peak RSS"),
     "cli": (["--runs", "1"], "| ask, Chinese question |"),
+    # Spark is left out here (its start alone is 15-60 s on this machine); tests/registry/test_spark.py runs
+    # the same `batch --engine spark` the benchmark times
+    "batch": (["--sizes", "1000", "--spark", "0", "--sample", "200"], "| 1,000 | duckdb |"),
 }
 
 

@@ -1,7 +1,8 @@
 """The stages of calculator/ import only downward: read every import (AST, lazy and TYPE_CHECKING ones too).
 
-core < corpus < facts, search < policy < officials, dialogue; present reads reports as data and never
-reaches the engine; the shells (commands, ui, api, admin, the package entry points) may import anything.
+core < corpus < facts, search < policy < officials, dialogue; registry (the catalog at register scale) sits
+above policy and officials; present reads reports as data and never reaches the engine; the shells (commands, ui,
+api, admin, the package entry points) may import anything.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "search": {"core", "corpus"},
     "policy": {"core", "corpus", "facts"},
     "officials": {"core", "corpus", "facts", "policy"},
+    "registry": {"core", "corpus", "facts", "policy", "officials"},
     "dialogue": {"core", "corpus", "facts", "policy", "search"},
     "present": {"core", "corpus", "facts"},
     "admin": {"core", "corpus", "search", "policy"},
