@@ -1,4 +1,5 @@
-"""Reference tables of the knowledge folder: industries (GB/T 4754), regions (许昌's counties) and 划型标准.
+"""Reference tables of the knowledge folder: industries (GB/T 4754), regions (许昌's counties), 划型标准 and
+the activities people name (what they do → an industry).
 
 They are data in `<KNOWLEDGE_DIR>/data/` and are loaded per folder, so a second knowledge folder in the
 same process has its own tables. The fact schema builds choices and derived facts from them; search reads
@@ -13,7 +14,8 @@ from typing import Any
 
 import yaml
 
-TABLE_FILES = {"industries": "industries.yaml", "regions": "regions.yaml", "size_standards": "sme_size_standards.yaml"}
+TABLE_FILES = {"industries": "industries.yaml", "regions": "regions.yaml", "size_standards": "sme_size_standards.yaml",
+               "activities": "activities.yaml"}
 OUTSIDE_XUCHANG = "许昌市外"  # the regions.yaml entry for anywhere outside the city
 
 
@@ -24,12 +26,13 @@ def read_yaml(path: Path) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class ReferenceTables:
-    """The three tables as loaded from one data folder."""
+    """The tables as loaded from one data folder."""
 
     folder: Path
     industries: dict[str, dict[str, Any]]
     regions: dict[str, list[str]]
     size_standards: dict[str, Any]
+    activities: dict[str, Any]
 
     def file(self, table: str) -> Path:
         return self.folder / TABLE_FILES[table]
@@ -52,4 +55,11 @@ def _load(folder: Path, _stamp: tuple[int, ...]) -> ReferenceTables:
         industries=read_yaml(folder / TABLE_FILES["industries"])["industries"],
         regions=read_yaml(folder / TABLE_FILES["regions"])["regions"],
         size_standards=read_yaml(folder / TABLE_FILES["size_standards"]),
+        activities=_optional(folder / TABLE_FILES["activities"]),
     )
+
+
+def _optional(path: Path) -> dict[str, Any]:
+    """A table a knowledge folder may leave out (without activities.yaml, industries are read by their aliases)."""
+    loaded = read_yaml(path) if path.exists() else None
+    return loaded if isinstance(loaded, dict) else {}

@@ -14,6 +14,8 @@ clause) → message (the whole message) → result (validation against the Profi
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import date
 
 from calculator.facts.parse.message import MAX_CHARS, parse_message
 from calculator.facts.parse.result import ParseResult, Understood
@@ -23,9 +25,13 @@ __all__ = ["MAX_CHARS", "ParseResult", "Understood", "parse_text"]
 log = logging.getLogger(__name__)
 
 
-def parse_text(text: str, expected: str | None = None, schema: FactSchema | None = None) -> ParseResult:
+def parse_text(text: str, expected: str | None = None, schema: FactSchema | None = None,
+               today: date | None = None, context: Sequence[str] = ()) -> ParseResult:
     """Facts from one message; `expected` is the field the chat just asked about (a bare "120" answers it).
-    `schema` names the facts there are (default: the configured knowledge folder's).
+    `schema` names the facts there are (default: the configured knowledge folder's); relative dates
+    (去年, 成立8年) count from `today` (default: the settings' day); `context` lists the fields stated
+    earlier in the chat, the last most recent, for what refers back ("三季度295" after "一季度310",
+    "应该是二十三万" correcting the sum said before, "现在还有效" about the 高企 named before).
 
     Any input returns a ParseResult: the parser is tested against arbitrary text, and this guard only
     turns an unforeseen bug into "not understood" rather than a broken chat turn (logged without the
@@ -35,7 +41,8 @@ def parse_text(text: str, expected: str | None = None, schema: FactSchema | None
         text = text.decode("utf-8", "replace")
     text = "" if text is None else str(text)
     try:
-        return parse_message(text, expected if isinstance(expected, str) else None, schema or default_schema())
+        return parse_message(text, expected if isinstance(expected, str) else None, schema or default_schema(), today,
+                             [c for c in context if isinstance(c, str)])
     except Exception:
         log.exception("parser failed on a %d-character message", len(text))
         result = ParseResult()

@@ -1,24 +1,32 @@
 """A whole message → ParseResult: clauses read one by one, then what only the message as a whole decides.
 
 Message-level decisions: the short answer to the question just asked ("120", "是", "都没有", "不清楚");
-numbers no keyword claimed (to the asked field, the unit's default field, or reported); conversions
-that need another fact of the message (研发占比 × 营收); a certification answer that names the whole set
-(listed → true, the rest → false); the most specific of several choice words; what to report as not
-understood. Work is bounded: only the first MAX_CHARS characters are read, in clauses of at most
-CLAUSE_CHARS, so 100 KB of junk costs no more than a long message.
+what a clause is (a supposition "如果…" to the end of its sentence, a future or past state, a question,
+whose facts are then not facts about the enterprise now); a topic asked and answered ("研发？没搞过");
+facts composed from several clauses (compose.py: quarters, household people, 其中, 未开票); numbers no
+keyword claimed (to the asked field, a corrected field, the unit's default field, or reported);
+conversions that need another fact of the message (研发占比 × 营收); a certification answer that names the
+whole set and a certification cue that names none (到期了); the strongest of several choice words; what
+to report as not understood. Work is bounded: only the first MAX_CHARS characters are read, in clauses of
+at most CLAUSE_CHARS, so 100 KB of junk costs no more than a long message.
 """
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
+from calculator.core.wording import chat_words
+from calculator.facts import interval as iv
+from calculator.facts.interval import Interval, as_interval, collapse
+from calculator.facts.parse import compose
 from calculator.facts.parse.facts import ClauseReader, Reading, fits, to_fact
 from calculator.facts.parse.lexicon import Lexicon, lexicon
 from calculator.facts.parse.result import Fact, ParseResult, Understood
-from calculator.facts.parse.text import normalize, split_clauses
+from calculator.facts.parse.text import Clause, normalize, split_clauses
 from calculator.facts.profile import validate_profile
 from calculator.facts.schema import FactSchema
 
@@ -26,9 +34,11 @@ MAX_CHARS = 2000
 CLAUSE_CHARS = 120
 REPORTED_KINDS = {"bare", "scaled", "money", "people", "percent", "month", "kva", "kw"}
 _PARTICLES = "啊呀吧呢哦嘛哈啦噢~～。.!！?？,，、 "
+_TOPIC_CHARS = 8     # "研发？没搞过": a topic asked in at most this many characters, then answered
 
 
-def parse_message(text: str, expected: str | None, schema: FactSchema) -> ParseResult:
+def parse_message(text: str, expected: str | None, schema: FactSchema, today: date | None = None,
+                  context: Sequence[str] = ()) -> ParseResult:
     """See calculator.facts.parse.parse_text."""
     head = text[:MAX_CHARS]
     norm = normalize(head)
@@ -40,27 +50,38 @@ def parse_message(text: str, expected: str | None, schema: FactSchema) -> ParseR
     if short is not None:
         answered, result.unknown = short
         return finish(result, answered, schema)
-    today = get_settings().today
+    today = today or get_settings().today
     reader = ClauseReader(schema, today, expected)
-    readings = [reader.read(clause[i:i + CLAUSE_CHARS])
-                for clause in split_clauses(norm) for i in range(0, len(clause), CLAUSE_CHARS)]
-    facts: list[Fact] = []
-    for reading in readings:
-        facts += reading.facts
-        result.unknown += reading.unknown
+    norm, listed = compose.quarter_lists(norm, lex)
+    clauses = _answered_topics(lex, split_clauses(norm))
+    modes = _modes(lex, clauses)
+    readings = [reader.read(clause.text[i:i + CLAUSE_CHARS], mode)
+                for clause, mode in zip(clauses, modes) for i in range(0, len(clause.text), CLAUSE_CHARS)]
+    _keep_facts_of_now(lex, readings)
     result.correction = any(r.correction for r in readings)
-    used = _place_leftovers(schema, readings, facts, expected, today, result.correction)
+    compose.quarters(readings, schema, today, context)
+    people = compose.household(readings, schema, today)
+    used = _place_leftovers(schema, readings, expected, today, result.correction, context)
+    compose.additive(readings)
+    extra = compose.parts(readings, schema)
+    compose.uninvoiced(readings, _sales_fields(lex))
+    facts: list[Fact] = listed + [f for r in readings for f in r.facts] + extra + ([people] if people else [])
+    for reading in readings:
+        result.unknown += reading.unknown
     _convert(schema, readings, facts, result)
-    facts = _resolve_choices(facts)
+    facts = _resolve_choices(facts, lex)
     facts += _whole_sets(schema, readings, facts, members)
+    facts += _orphan_status(lex, readings, facts, context)
+    facts = _certificate_years(lex, readings, facts, context)
+    facts += _recognition(lex, facts)
     if expected and not facts and not result.unknown and any(r.acknowledged for r in readings):
-        if any(lex.is_word(t.text, "unknown") for r in readings for t in lex.scan(r.text)):
+        if any(lex.is_word(t.text, "unknown") for r in readings for t in r.terms):
             result.unknown = [expected] if expected in fields else list(members)
     _report(readings, used, result)
     if expected in fields and fields[expected].type == "str" and all(f.field != expected for f in facts):
         answer = unicodedata.normalize("NFKC", head).strip().strip(_PARTICLES)
         if answer:   # the name asked for: the whole answer is the value
-            facts.append(Fact(expected, answer, answer))
+            facts.append(Fact(expected, answer, answer, how="answer"))
             result.not_understood.clear()
     if len(text) > MAX_CHARS:
         result.not_understood.append(f"（消息过长：只读取了前{MAX_CHARS}字，其余{len(text) - MAX_CHARS}字未读取）")
@@ -94,43 +115,120 @@ def _short_answer(lex: Lexicon, norm: str, expected: str | None,
         return [], [expected] if expected in fields else list(members)
     spec = fields.get(expected)
     if members and lex.is_word(answer, "none_of_set"):
-        return [Fact(m, False, answer) for m in members], []
+        return [Fact(m, False, answer, how="answer") for m in members], []
     if spec is None:  # the set itself was asked: "没有" empties it
-        return ([Fact(m, False, answer) for m in members], []) if lex.is_word(answer, "no") else None
+        return ([Fact(m, False, answer, how="answer") for m in members], []) if lex.is_word(answer, "no") else None
     if spec.type == "bool":
         if lex.is_word(answer, "yes"):
-            return [Fact(expected, True, answer)], []
+            return [Fact(expected, True, answer, how="answer")], []
         if lex.is_word(answer, "no"):
-            return [Fact(expected, False, answer)], []
+            return [Fact(expected, False, answer, how="answer")], []
     elif spec.type in ("int", "number") and lex.is_word(answer, "no") and (spec.minimum or 0) <= 0:
-        return [Fact(expected, 0, answer)], []
+        return [Fact(expected, 0, answer, how="answer")], []
     elif spec.type == "choice" and lex.is_word(answer, "no") and "其他" in spec.choices:
-        return [Fact(expected, "其他", answer)], []
+        return [Fact(expected, "其他", answer, how="answer")], []
     return None
 
 
-def _place_leftovers(schema: FactSchema, readings: list[Reading], facts: list[Fact], expected: str | None,
-                     today: date, correction: bool) -> set[int]:
-    """Numbers no keyword claimed: a correction's number replaces the fact before it, then the asked
-    field takes the first that fits, then the unit's default field (人 → 从业人数). Returns the ids of
-    the quantities used."""
-    defaults: dict[str, str] = lexicon(schema).words["default_field_by_unit"]
+# ---------------------------------------------------------------- what each clause is
+
+def _answered_topics(lex: Lexicon, clauses: list[Clause]) -> list[Clause]:
+    """"研发？没搞过", "去年研发？那肯定没有", "高企是啥？我们这小铺子没有": a short question naming one fact,
+    answered by a clause that denies without naming anything, denies that fact."""
+    out = list(clauses)
+    for k in range(len(out) - 1):
+        asked, answer = out[k], out[k + 1]
+        if not asked.asks or len(asked.text) > _TOPIC_CHARS:
+            continue
+        topics = [t for t in lex.scan(asked.text) if t.has("keyword")]
+        said = lex.scan(answer.text)
+        if len(topics) != 1 or any(t.has("keyword") or t.has("choice") for t in said):
+            continue
+        if any(t.has("negations") or t.has("no") for t in said):
+            topic = topics[0]
+            out[k] = Clause(asked.text[:topic.start] + asked.text[topic.end:], asked.end)
+            out[k + 1] = Clause(answer.text + asked.text[topic.start:topic.end], answer.end)
+    return out
+
+
+def _modes(lex: Lexicon, clauses: list[Clause]) -> list[str]:
+    """Per clause: "hypothetical" from a 如果/要是 clause to the end of its sentence (unless a clause turns back
+    to the facts: 现在/目前), "question" for a clause that asks; "" otherwise."""
+    markers = [w for w in chat_words()["question_markers"]]
+    modes: list[str] = []
+    supposing = False
+    for clause in clauses:
+        terms = lex.scan(clause.text)
+        if any(t.has("reality") for t in terms):
+            supposing = False
+        if any(t.has("hypothetical") for t in terms):
+            supposing = True
+        asks = clause.asks or any(m in clause.text for m in markers) or any(t.has("question_words") for t in terms)
+        modes.append("hypothetical" if supposing else "question" if asks else "")
+        if clause.ends_sentence:
+            supposing = False
+    return modes
+
+
+def _keep_facts_of_now(lex: Lexicon, readings: list[Reading]) -> None:
+    """A supposition states nothing; a future or past clause keeps only intents (想贷款) and the certification
+    it found not held; a question keeps what it says of the enterprise but not the certification it asks
+    about ("个体户能评高企吗")."""
+    intents = set(lex.words["intent_fields"])
+    self_words: list[str] = chat_words()["self_reference"]
+    status = set(lex.schema.sets.get("certifications", ()))
+    for reading in readings:
+        if reading.mode in ("hypothetical", "outsourced"):
+            reading.facts, reading.leftovers, reading.pending, reading.unknown = [], [], [], []
+            reading.sets_false = []
+        elif reading.mode in ("future", "past"):
+            reading.facts = [f for f in reading.facts if f.field in intents or (f.field in status and f.value is False)]
+            reading.leftovers, reading.pending = [], []
+        elif reading.mode == "question":
+            about_self = any(w in reading.text for w in self_words)
+            if not about_self and any(f.bound for f in reading.facts):
+                reading.facts = []           # "参保职工30人以下的企业能申请吗" asks about a condition, not about us
+            reading.facts = [f for f in reading.facts if f.field not in status]
+
+
+def _sales_fields(lex: Lexicon) -> set[str]:
+    table: dict[str, dict[str, str]] = lex.words["period_override"]
+    return set(table) | {key for periods in table.values() for key in periods.values()}
+
+
+# ---------------------------------------------------------------- numbers left over, conversions
+
+def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str | None, today: date,
+                     correction: bool, context: Sequence[str]) -> set[int]:
+    """Numbers no keyword claimed: a correction's number replaces the fact said last (in this message, else
+    in the chat so far), then the asked field takes the first that fits, then the unit's default field
+    (人 → 从业人数). Returns the ids of the quantities used."""
+    words = lexicon(schema).words
+    defaults: dict[str, str] = words["default_field_by_unit"]
+    people_words: list[str] = [*words["people_context"], *words["person_nouns"]]
     used: set[int] = set()
     fields = schema.fields
-    expected_taken = expected is None or expected not in fields or any(f.field == expected for f in facts)
+    said = [f.field for r in readings for f in r.facts]
+    expected_taken = expected is None or expected not in fields or expected in said
     for reading in readings:
-        for q in reading.leftovers:
-            key = ""
-            if correction and facts:
-                key = next((f.field for f in reversed(facts) if f.field in fields and fits(schema, q, f.field)), "")
+        for q in list(reading.leftovers):
+            key, how = "", "default"
+            if correction:
+                recent = [*context, *said]
+                key = next((k for k in reversed(recent) if k in fields and fits(schema, q, k)), "")
+                how = "stated"
             if not key and not expected_taken and expected and fits(schema, q, expected):
-                key, expected_taken = expected, True
+                key, how, expected_taken = expected, "answer", True
             if not key and q.kind in defaults:
                 key = defaults[q.kind]
+            if not key and q.kind == "classifier" and any(w in reading.text for w in people_words):
+                key = defaults["people"]   # 人不多就十来个
             fact = to_fact(schema, q, key, today, q.text) if key else None
             if fact:
-                facts.append(fact)
+                fact.how = fact.how if fact.how != "stated" else how
                 reading.facts.append(fact)
+                reading.leftovers.remove(q)
+                said.append(key)
                 used.add(id(q))
     return used
 
@@ -139,24 +237,42 @@ def _convert(schema: FactSchema, readings: list[Reading], facts: list[Fact], res
     """研发占比3.2% with 营收1200万 in the same message → 研发费用 38.4万元 (approximate)."""
     for reading in readings:
         for p in reading.pending:
-            base = next((f.value for f in reversed(facts) if f.field == p.base and isinstance(f.value, (int, float))), None)
-            if base is None or (p.how == "share_of" and not base):
+            base = next((f.value for f in reversed(facts) if f.field == p.base
+                         and isinstance(f.value, (int, float, Interval)) and not isinstance(f.value, bool)), None)
+            if base is None or (p.how == "share_of" and not isinstance(base, Interval) and not base):
                 result.add_fragment(f"{p.quantity.text}（需要{schema.label(p.base)}才能换算为{schema.label(p.field)}）")
                 continue
+            given = as_interval(p.quantity.value)
             if p.how == "percent_of":
-                value = round(p.quantity.value / 100 * base, 4)
+                value: Any = iv.mul(given, iv.mul(as_interval(base), Interval.point(0.01)))
             else:
-                value = round(p.quantity.value / base * 100, 2)
-            fact = Fact(p.field, value, p.quantity.text, True, f"按{p.quantity.text}换算")
+                ratio = iv.div(given, as_interval(base))
+                if ratio is None:
+                    continue
+                value = iv.mul(ratio, Interval.point(100))
+            value = collapse(iv.rounded(value, 4 if p.how == "percent_of" else 2))
+            fact = Fact(p.field, value, p.quantity.text, True, f"按{p.quantity.text}换算", how="converted")
             facts.append(fact)
             reading.facts.append(fact)
 
 
-def _resolve_choices(facts: list[Fact]) -> list[Fact]:
-    """Of several words for one choice field, the longest (most specific) alias wins; ties go to the last."""
+# ---------------------------------------------------------------- choices, sets, certifications
+
+def _resolve_choices(facts: list[Fact], lex: Lexicon) -> list[Fact]:
+    """Of several words for one choice field, the strongest wins (the value itself over an activity over an
+    alias over a weak word; a longer alias over a shorter); ties go to the first said, except where
+    words.yaml choice_precedence orders the values (重新认定 over 首次认定)."""
+    precedence: dict[str, list[str]] = lex.words["choice_precedence"]
     best: dict[str, Fact] = {}
     for f in facts:
-        if f.weight and (f.field not in best or f.weight >= best[f.field].weight):
+        if not f.weight:
+            continue
+        old = best.get(f.field)
+        order = precedence.get(f.field)
+        if old is None or f.weight > old.weight:
+            best[f.field] = f
+        if old is not None and order and f.value in order and old.value in order and \
+                order.index(f.value) < order.index(old.value):
             best[f.field] = f
     return [f for f in facts if not f.weight or best.get(f.field) is f]
 
@@ -177,12 +293,66 @@ def _whole_sets(schema: FactSchema, readings: list[Reading], facts: list[Fact], 
     return out
 
 
+def _orphan_status(lex: Lexicon, readings: list[Reading], facts: list[Fact], context: Sequence[str]) -> list[Fact]:
+    """"2024年到期以后没再申报", "现在还有效": a certification cue that names none is about the certification
+    named last, in this message or else in the chat so far (words.yaml certificate_of: the 高企's year)."""
+    status = set(lex.schema.sets.get("certifications", ()))
+    owner: dict[str, str] = {k: v for k, v in lex.words["certificate_of"].items() if v in status}
+    named: list[str] = [owner.get(k, k) for k in context if k in status or k in owner]
+    out: list[Fact] = []
+    for reading in readings:
+        named += [owner.get(f.field, f.field) for f in reading.facts if f.field in status or f.field in owner]
+        if reading.status is not None and named:
+            out.append(Fact(named[-1], reading.status, reading.text))
+    said = {f.field: f for f in facts}
+    return [f for f in out if f.field not in said or said[f.field].value is not f.value]
+
+
+def _certificate_years(lex: Lexicon, readings: list[Reading], facts: list[Fact], context: Sequence[str]) -> list[Fact]:
+    """A year of recognition belongs to its certificate (words.yaml certificate_of: the 高企): only when the
+    message or the chat so far names it and the clause names no other certification ("去年评上了专精特新" has
+    no 高企 year); said several times (2017年首次认定，2023年重新认定) the latest year wins."""
+    owners: dict[str, str] = lex.words["certificate_of"]
+    status = set(lex.schema.sets.get("certifications", ()))
+    years: list[str] = [k for k in lex.words["calendar_year_fields"] if k in owners]
+    keep: list[Fact] = []
+    for key in years:
+        owner = owners[key]
+        known = owner in context or any(k in context for k, o in owners.items() if o == owner) or any(
+            m.field == owner for r in readings for t in r.terms for m in t.of("keyword"))
+        own: list[Fact] = []
+        for r in readings:
+            other = any(m.field in status and m.field != owner for t in r.terms for m in t.of("keyword"))
+            own += [f for f in r.facts if f.field == key and known and not other]
+        latest = max((f for f in own if isinstance(f.value, int)), key=lambda f: f.value, default=None)
+        if latest is not None:
+            keep.append(latest)
+    return [f for f in facts if f.field not in years] + keep
+
+
+def _recognition(lex: Lexicon, facts: list[Fact]) -> list[Fact]:
+    """Mirrors of a choice in older bool fields (words.yaml mirrors: 首次认定 → first_hightech_recognition)."""
+    mirrors: dict[str, dict[str, str]] = lex.words["mirrors"]
+    by_field = {f.field: f for f in facts}
+    out = []
+    for target, rule in mirrors.items():
+        source = by_field.get(rule["field"])
+        if source is not None and target in lex.schema.fields:
+            by_field.pop(target, None)
+            out.append(Fact(target, source.value == rule["true_when"], source.span))
+    facts[:] = [f for f in facts if f.field not in mirrors]
+    return out
+
+
 def _report(readings: list[Reading], used: set[int], result: ParseResult) -> None:
     """Clauses that said something unusable, and numbers in understood clauses that found no field."""
     for reading in readings:
+        if reading.mode in ("hypothetical", "outsourced"):
+            continue
         unused = [q for q in reading.leftovers if id(q) not in used]
-        if not reading.facts and not reading.pending and not reading.unknown and not reading.acknowledged:
-            if reading.content or unused:
+        if not reading.facts and not reading.pending and not reading.unknown and not reading.acknowledged \
+                and not reading.owned and reading.status is None:
+            if (reading.content or unused) and reading.mode != "question":
                 result.add_fragment(reading.text)
             continue
         for q in unused:
@@ -193,10 +363,13 @@ def _report(readings: list[Reading], used: set[int], result: ParseResult) -> Non
 # ---------------------------------------------------------------- validation: the last step
 
 def display(schema: FactSchema, key: str, value: Any, approx: bool, note: str) -> str:
+    """"从业人数：85人", "年应纳税所得额：300万元以上、不到400万元（三百来万）" (the words, unless they say the same)."""
     label = schema.label(key)
     shown = schema.format_value(key, value)
-    if note:
+    if note and note.replace("元", "") != shown.replace("元", ""):
         return f"{label}：{shown}（{note}）"
+    if note:
+        return f"{label}：{shown}"
     return f"{label}：{'约' if approx else ''}{shown}"
 
 
@@ -223,6 +396,6 @@ def finish(result: ParseResult, facts: list[Fact], schema: FactSchema) -> ParseR
         result.updates[fact.field] = value
         result.understood.append(Understood(fact.field, schema.label(fact.field), value,
                                             display(schema, fact.field, value, fact.approx, fact.note), fact.span,
-                                            fact.approx))
+                                            fact.approx, fact.how, fact.note, fact.weight))
     result.unknown = [k for k in dict.fromkeys(result.unknown) if k not in result.updates]
     return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from calculator.facts.parse.lexicon import word_lists
 
@@ -40,10 +41,30 @@ def _is_thousands_comma(text: str, i: int) -> bool:
     return i > 0 and text[i - 1].isdigit() and re.match(r",\d{3}(?!\d)", text[i:]) is not None
 
 
-def split_clauses(text: str) -> list[str]:
-    """Clauses split on punctuation, non-thousands commas and the clause-break words of words.yaml."""
+@dataclass(frozen=True)
+class Clause:
+    """A clause and the punctuation that ended it ("" at a break word or the end of the text)."""
+
+    text: str
+    end: str = ""
+
+    @property
+    def ends_sentence(self) -> bool:
+        return bool(self.end) and self.end in _SENTENCE_END
+
+    @property
+    def asks(self) -> bool:
+        return bool(self.end) and self.end in "？?"
+
+
+_SENTENCE_END = "。！？!?\n"
+
+
+def split_clauses(text: str) -> list[Clause]:
+    """Clauses split on punctuation, non-thousands commas and the clause-break words of words.yaml
+    (a break word starts the next clause: "另外还有没开票的收入" keeps its 另外)."""
     breaks = sorted(word_lists()["clause_breaks"], key=len, reverse=True)
-    clauses: list[str] = []
+    clauses: list[Clause] = []
     start = 0
     i = 0
     while i < len(text):
@@ -51,18 +72,18 @@ def split_clauses(text: str) -> list[str]:
         cut = 0
         if ch in _PUNCT or (ch == "," and not _is_thousands_comma(text, i)):
             cut = 1
-        else:
+        elif i > start:
             for word in breaks:
                 if text.startswith(word, i):
-                    cut = len(word)
+                    cut = -1
                     break
         if cut:
             if text[start:i].strip():
-                clauses.append(text[start:i])
-            start = i + cut
-            i += cut
+                clauses.append(Clause(text[start:i], ch if cut == 1 else ""))
+            start = i + max(cut, 0)
+            i += max(cut, 1)
         else:
             i += 1
     if text[start:].strip():
-        clauses.append(text[start:])
+        clauses.append(Clause(text[start:]))
     return clauses

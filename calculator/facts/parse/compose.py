@@ -1,0 +1,226 @@
+"""Facts a message composes from several of its parts, as people say them.
+
+- **Quarters**: "一季度平均从业人数95，二季度102 …" or "四个季度分别是295、300、305、298人" give the quarterly
+  parts of a fact the schema composes as their mean (从业人数, 资产总额: `compose: mean` in profile_fields.yaml);
+  the engine then computes the year's figure (299.5人) with its clause.
+- **Household people**: "就我和我老婆，再雇了两个人" is 4, "两口子开的，没雇人" 2 (words.yaml household_people).
+- **Shops that add up**: "东城这个店六个人，魏都区还有个分店五个人" is 11.
+- **Parts of a total**: "员工120人，其中劳务派遣30人" makes the 劳动关系职工 90; "员工150人，还有20个劳务派遣的"
+  makes 150 the 职工 and leaves 从业人数 to be composed (170).
+- **Uninvoiced sales**: "一个月开票7万，另外没开票的两三万" is [9, 10]万 a month.
+Each composed fact says how it was worked out (`how: composed`, the working in `note`).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from calculator.facts import interval as iv
+from calculator.facts.interval import Interval, as_interval, collapse
+from calculator.facts.parse.facts import Reading, to_fact
+from calculator.facts.parse.lexicon import Lexicon
+from calculator.facts.parse.numerals import parse_numeral
+from calculator.facts.parse.quantities import Quantity
+from calculator.facts.parse.result import Fact
+from calculator.facts.schema import FactSchema, format_number
+
+_LIST = re.compile(r"(?P<items>[0-9.]+(?:[、,，/和及][0-9.]+){3})(?P<unit>万元|万|亿|人|个|名)?")
+_QUARTERS = 4
+_SELF = {"我", "本人", "我自己"}
+
+
+def mean_parts(schema: FactSchema) -> dict[str, tuple[str, ...]]:
+    """Facts composed as the mean of four quarterly parts (从业人数, 资产总额) → their parts in order."""
+    return {key: c.inputs for key, spec in schema.fields.items() for c in spec.compose
+            if c.kind == "mean" and len(c.inputs) == _QUARTERS}
+
+
+def sum_parts(schema: FactSchema) -> dict[str, tuple[str, ...]]:
+    """Facts composed as the sum of two parts (从业人数 = 职工 + 劳务派遣)."""
+    return {key: c.inputs for key, spec in schema.fields.items() for c in spec.compose
+            if c.kind == "sum" and len(c.inputs) == 2}
+
+
+def _number(value: float | Interval) -> str:
+    return format_number(value) if not isinstance(value, Interval) else "、".join(
+        format_number(v) for v in (value.low, value.high) if v is not None)
+
+
+# ---------------------------------------------------------------- quarters
+
+def quarter_lists(text: str, lex: Lexicon) -> tuple[str, list[Fact]]:
+    """Lists of four after a quarter word ("季度平均资产分别是1800、1900、2100、2200万") → the four parts;
+    the list is blanked in the returned text so that no clause reads its numbers again."""
+    schema = lex.schema
+    bases = mean_parts(schema)
+    quarter_words = sorted(lex.words["quarter_words"] + ["四个季度", "各季度", "每个季度"], key=len, reverse=True)
+    facts: list[Fact] = []
+    out = text
+    for m in _LIST.finditer(text):
+        head = text[max(0, m.start() - 20):m.start()]
+        head = re.split(r"[。；;！!？?\n]", head)[-1]
+        if not any(w in head for w in quarter_words):
+            continue
+        keys = [mm.field for t in lex.scan(head) for mm in t.of("keyword") if mm.field in bases]
+        unit = m.group("unit") or ""
+        base = keys[-1] if keys else ("employees" if unit in ("人", "个", "名") and "employees" in bases else "")
+        if not base:
+            continue
+        values = [parse_numeral(v) for v in re.split(r"[、,，/和及]", m.group("items"))]
+        if any(v is None for v in values):
+            continue
+        scale = 10_000 if unit == "亿" and schema.fields[base].unit == "万元" else 1
+        for part, value in zip(bases[base], values):
+            if value is not None:
+                facts.append(Fact(part, value.low * scale, m.group()))
+        out = out[:m.start()] + "、" * (m.end() - m.start()) + out[m.end():]
+    return out, facts
+
+
+def quarters(readings: list[Reading], schema: FactSchema, today: date, context: Sequence[str]) -> None:
+    """"一季度95，二季度102": a number in a clause naming a quarter is that quarter's part of the fact named
+    in the clause, earlier in the message or in the chat so far (from_quarters), else of 从业人数 for people."""
+    bases = mean_parts(schema)
+    by_part = {part: base for base, parts in bases.items() for part in parts}
+    base = next((by_part[k] for k in reversed(context) if k in by_part), "")
+    for reading in readings:
+        named = [t for t in reading.terms if t.has("quarter_name")]
+        said = [m.field for t in reading.terms for m in t.of("keyword") if m.field in bases]
+        base = said[-1] if said else base
+        if not named:
+            continue
+        n = int(next(m.value for m in named[0].of("quarter_name")))
+        fact = next((f for f in reading.facts if f.field in bases), None)
+        if fact is not None:
+            reading.facts.remove(fact)
+            reading.facts.append(Fact(bases[fact.field][n - 1], fact.value, fact.span, fact.approx, fact.note, how=fact.how))
+            base = fact.field
+            continue
+        q = next((q for q in reading.leftovers if q.kind in ("bare", "people", "classifier", "scaled", "money")), None)
+        target = base or ("employees" if q is not None and q.kind in ("people", "classifier") and "employees" in bases else "")
+        if q is None or not target:
+            continue
+        part = to_fact(schema, q, bases[target][n - 1], today, q.text)
+        if part is not None:
+            reading.leftovers.remove(q)
+            reading.facts.append(part)
+            base = target
+
+
+# ---------------------------------------------------------------- people
+
+def household(readings: list[Reading], schema: FactSchema, today: date) -> Fact | None:
+    """People counted by who they are: 我 + 我老婆 + 雇了两个人 = 4. Only when the message says how many work
+    (a hiring word, 没雇人, two or more of the family, or 就我 …) and gives no total: a people number right
+    after the family words is the total itself (我和我妈两个人 = 2, 就我一个人 = 1)."""
+    key = "employees"
+    if key not in schema.fields or any(_keyword_fact(r, f, key) for r in readings for f in r.facts):
+        return None
+    members: dict[str, int] = {}
+    hired: list[tuple[Reading, Quantity]] = []
+    cue = False
+    for reading in readings:
+        for t in reading.terms:
+            people = next((int(m.value) for m in t.of("household")), 0)
+            if people:
+                nxt = next((q for q in reading.leftovers if q.kind in ("people", "classifier") and 0 <= q.start - t.end <= 3), None)
+                if nxt is not None:
+                    return None            # 我和我妈两个人: the number says the total
+                members.setdefault("我" if t.text in _SELF else t.text, people)
+            if t.has("no_hire_words"):
+                cue = True
+            if t.has("hire_words"):
+                cue = True
+                q = next((q for q in reading.leftovers if q.kind in ("people", "classifier", "bare") and 0 <= q.start - t.end <= 3), None)
+                if q is not None:
+                    hired.append((reading, q))
+            if t.has("includes_self"):
+                return None                 # 连我八个人: the number is the total
+    if not members or not (cue or sum(members.values()) >= 2):
+        return None
+    total = sum(members.values()) + sum(q.value for _, q in hired)
+    for reading, q in hired:
+        reading.leftovers.remove(q)
+    said = [r for r in readings if any(t.has("hire_words") or t.has("no_hire_words") or
+                                      (t.has("household") and t.text not in _SELF) for t in r.terms)]
+    for reading in said:
+        reading.acknowledged = True
+    working = " + ".join([*members, *(f"雇{format_number(q.value)}人" for _, q in hired)])
+    return Fact(key, int(total), "，".join(r.text for r in said), note=working, how="composed")
+
+
+def _keyword_fact(reading: Reading, fact: Fact, key: str) -> bool:
+    """Whether a fact for `key` was named by one of its keywords (员工85人), not only by a unit (八个人)."""
+    return fact.field == key and any(m.field == key for t in reading.terms for m in t.of("keyword"))
+
+
+def additive(readings: list[Reading], key: str = "employees") -> None:
+    """"东城这个店六个人，魏都区还有个分店五个人": a later count with an additive word adds to the one before."""
+    previous: Fact | None = None
+    for reading in readings:
+        for fact in list(reading.facts):
+            if fact.field != key:
+                continue
+            if previous is None and reading.has("additive_words"):
+                fact.how = "added"       # 还雇了五个: adds to a count the chat already knows
+            if previous is not None and reading.has("additive_words"):
+                total = iv.add(as_interval(previous.value), as_interval(fact.value))
+                reading.facts.remove(fact)
+                previous.value = collapse(total)
+                previous.note = f"{previous.note or _number(previous.value)} + {fact.span}"
+                previous.how = "composed"
+                continue
+            previous = fact
+
+
+def parts(readings: list[Reading], schema: FactSchema) -> list[Fact]:
+    """其中 and a second part said beside a total (see the module docstring); returns facts to add."""
+    extra: list[Fact] = []
+    total_words = _total_words(schema)
+    for total_key, (first, second) in sum_parts(schema).items():
+        facts = [(r, f) for r in readings for f in r.facts]
+        total = next(((r, f) for r, f in facts if f.field == total_key), None)
+        given = {f.field: (r, f) for r, f in facts if f.field in (first, second)}
+        if total is None or not given:
+            continue
+        r_total, f_total = total
+        for part, (r_part, f_part) in list(given.items()):
+            other = second if part == first else first
+            if other in given:
+                continue
+            if r_part.has("part_of") and r_part is not r_total:        # 员工120人，其中劳务派遣30人
+                rest = iv.sub(as_interval(f_total.value), as_interval(f_part.value))
+                extra.append(Fact(other, collapse(rest), f"{f_total.span}，{f_part.span}",
+                                  note=f"{_number(f_total.value)} − {_number(f_part.value)}", how="composed"))
+            elif part == second and not _named_total(r_total, total_words):   # 员工150个，还有20个劳务派遣的
+                r_total.facts.remove(f_total)
+                extra.append(Fact(first, f_total.value, f_total.span, f_total.approx, f_total.note, how=f_total.how))
+    return extra
+
+
+def _total_words(schema: FactSchema) -> set[str]:
+    """Words that name the legal total itself (从业人数), not a headcount of staff (员工)."""
+    return {schema.fields["employees"].label, "从业人员", "平均从业人数", "用工人数", "总共", "一共", "合计", "总人数"} \
+        if "employees" in schema.fields else set()
+
+
+def _named_total(reading: Reading, words: set[str]) -> bool:
+    return any(t.text in words for t in reading.terms) or any(w in reading.text for w in words)
+
+
+def uninvoiced(readings: list[Reading], sales: set[str]) -> None:
+    """"另外没开票的收入两三万": the sum adds to the sales said before it (销售额 includes 未开票收入)."""
+    previous: Fact | None = None
+    for reading in readings:
+        for fact in list(reading.facts):
+            if fact.field not in sales:
+                continue
+            if previous is not None and reading.has("uninvoiced_words"):
+                reading.facts.remove(fact)
+                previous.value = collapse(iv.add(as_interval(previous.value), as_interval(fact.value)))
+                previous.note = f"{_number(previous.value)}（含未开票 {fact.span}）"
+                previous.how = "composed"
+                previous.approx = True
+                continue
+            previous = fact
