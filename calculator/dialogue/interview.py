@@ -122,9 +122,22 @@ def question_for(schema: FactSchema, topic: str, decides: int = 0) -> Question:
                     list(field.choices) if field.type == "choice" else choices, quick, field.unit, decides=decides)
 
 
+def not_asked(profile: ProfileBase | Mapping[str, Any]) -> set[str]:
+    """Topics the known facts place outside this enterprise (chat_words.yaml not_asked_when)."""
+    data = _data(profile)
+    out: set[str] = set()
+    for rule in chat_words()["not_asked_when"]:
+        if all(data.get(key) in values for key, values in rule["when"].items()):
+            out |= set(rule["topics"])
+    return out
+
+
+def _data(profile: ProfileBase | Mapping[str, Any]) -> dict[str, Any]:
+    return profile.model_dump(exclude_none=True) if hasattr(profile, "model_dump") else dict(profile or {})
+
+
 def _known(profile: ProfileBase | Mapping[str, Any]) -> set[str]:
-    data = profile.model_dump(exclude_none=True) if hasattr(profile, "model_dump") else dict(profile or {})
-    return {key for key, value in data.items() if value is not None}
+    return {key for key, value in _data(profile).items() if value is not None}
 
 
 def next_question(profile: ProfileBase | Mapping[str, Any], report: MatchReport, declined: Iterable[str] = ()) -> Question | None:
@@ -134,11 +147,13 @@ def next_question(profile: ProfileBase | Mapping[str, Any], report: MatchReport,
     The facts nearly every enterprise knows and most policies turn on (`core_facts` in chat_words.yaml:
     行业, 人数, 营收, 纳税人类型, 应纳税所得额 …) come first while any open verdict waits on them; then by
     `topic_scores`; ties go to the cheaper question (a button before a number), then to the field order.
-    A declined field (or set) is skipped, and so is the set a declined member belongs to.
+    A declined field (or set) is skipped, and so is the set a declined member belongs to, and so is what the
+    known facts place outside this enterprise (a 个体工商户 is not asked about 高企: `not_asked`).
     """
     schema = report.catalog.schema
     skip = {topic_of(schema, d) for d in declined} | set(declined)
     skip |= {key for key, spec in schema.fields.items() if spec.sensitive}
+    skip |= not_asked(profile)
     scores = topic_scores(open_topics(report, _known(profile)), skip)
     if not scores:
         return None

@@ -107,12 +107,15 @@ def test_persona_reaches_its_results_in_a_handful_of_answers(name, index_env):
         assert results[policy]["status"] == "not_eligible"
 
 
-def test_an_opening_description_reaches_small_low_profit_in_at_most_six_answers(index_env):
-    """The greeting invites one sentence about the enterprise; then the interview fills the gaps."""
+def test_an_opening_description_reaches_small_low_profit_in_at_most_seven_answers(index_env):
+    """The greeting invites one sentence about the enterprise; then the interview fills the gaps.
+
+    Six before the entity types of spec §4: "公司" is now a value of its own, and tech_sme_evaluation still
+    lists only 企业 (a catalog item the law rewrite widens), so 研发费用 is asked one question earlier."""
     persona = {"eligible": ["small_low_profit_cit"], "answers": PERSONAS["jianan_manufacturer"]["answers"]}
     answers, reply = _run_persona(persona, opening="我们是建安区做机械加工的，85个人，去年营收三千万")
     print(f"\nopening + questions: {answers} answers to 小型微利企业所得税优惠")
-    assert answers is not None and answers <= 6
+    assert answers is not None and answers <= 7
     result = next(r for r in reply.report["results"] if r["policy_id"] == "small_low_profit_cit")
     assert result["status"] == "eligible" and result["amount"] == pytest.approx(40.0)
     assert any(c["doc_id"] == "cn_2023_12_small_micro_tax_fee" for c in result["citations"])

@@ -42,6 +42,8 @@ _MASKING = ("keyword", "choice", "quarter_words", "quarter_name", "household", "
 _STATUS_SET = "certifications"
 _OWNER_GAP = 4   # characters between an owner word and the number it owns (想贷个五十万)
 _BOUNDS = {"below", "at_most", "above", "at_least"}
+_COMPANY_NAME = re.compile(r"^(?!.*[的是在和])[\u4e00-\u9fff（）()]{4,30}?(?:有限责任公司|股份有限公司|有限公司|集团公司|合作社|工作室|商行|经营部)$")
+_HOME = ("许昌", "河南")
 _NUMERAL_CHARS = set("0123456789〇零一二两三四五六七八九十百千万亿几")
 _TOGETHER = {"industry": ("entity_type",), "entity_type": ("industry",)}   # one word may name both (软件公司)
 
@@ -190,9 +192,10 @@ class ClauseReader:
         self.status_members = set(schema.sets.get(_STATUS_SET, ()))
         activities = schema.tables.activities
         self.make_pattern = _product_pattern(activities.get("make"), activities.get("made"))
-        self.sell_words = set(activities.get("sell") or ())
+        self.verbs = {*(activities.get("sell") or ()), *(activities.get("make") or ()), *(activities.get("grow") or ())}
         self.sell_pattern = _product_pattern(activities.get("sell"), None)
         self.wholesale_pattern = _product_pattern(activities.get("sell"), [f"给{b}" for b in activities.get("buyers") or ()])
+        self.grow_pattern = _product_pattern(activities.get("grow"), activities.get("grown"))
 
     def read(self, text: str, mode: str = "") -> Reading:
         """The facts of one clause; `mode` is what the message around it makes of it (hypothetical, question)."""
@@ -220,7 +223,21 @@ class ClauseReader:
         self._relative_year(text, terms, reading)
         self._bools(text, terms, reading, used_terms)
         self._choices(text, lowered, terms, reading, used_terms)
+        self._name_only(text, terms, reading)
         return reading
+
+    def _name_only(self, text: str, terms: list[Term], reading: Reading) -> None:
+        """"许昌恒瑞高新材料有限公司": a clause that is a company name (or a name read from its label) names the
+        enterprise; the words inside it (高新, 新材料, 科技) state nothing else but its form (有限公司)."""
+        names = [f for f in reading.facts if f.field == "name"]
+        if not names and "name" in self.schema.fields and _COMPANY_NAME.match(text.strip()) and \
+                any(m.field == "county" for t in terms[:1] for m in t.of("choice")) | text.strip().startswith(_HOME):
+            names = [Fact("name", text.strip(), text.strip(), how="stated")]
+            reading.facts.append(names[0])
+        if names:
+            inside = names[0].value
+            reading.facts = [f for f in reading.facts
+                             if f.field in ("name", "entity_type") or not (f.span and f.span in inside)]
 
     def _labelled(self, text: str, terms: list[Term], reading: Reading) -> None:
         """"企业名称：许昌瑞丰发制品有限公司": a text field named by its label takes the rest of the clause."""
@@ -491,12 +508,13 @@ class ClauseReader:
         """做编织袋的 / 生产电缆 → 制造业, 卖家电的 → 零售业: a verb and a product name an industry (weight 3–4)."""
         if any(f.field == "industry" and f.weight > 4 for f in reading.facts):
             return
-        patterns = ((self.wholesale_pattern, "批发业", 5), (self.sell_pattern, "零售业", 4), (self.make_pattern, "制造业", 3))
+        patterns = ((self.wholesale_pattern, "批发业", 5), (self.grow_pattern, "农林牧渔业", 4), (self.sell_pattern, "零售业", 4),
+                    (self.make_pattern, "制造业", 3))
         for pattern, industry, weight in patterns:
             if pattern is None or industry not in self.schema.fields["industry"].choices:
                 continue
-            m = next((m for m in pattern.finditer(lowered) if not _inside_keyword(terms, m.start(), self.sell_words)
-                      and _names_goods(lowered, m)), None)
+            m = next((m for m in pattern.finditer(lowered) if not _inside_keyword(terms, m.start(), self.verbs)
+                      and (pattern is not self.sell_pattern or _names_goods(lowered, m))), None)
             if m and not _negated_at(terms, m.start()):
                 reading.facts.append(Fact("industry", industry, text[m.start():m.end()], weight=weight, how="inferred"))
                 return

@@ -188,7 +188,14 @@ def _keep_facts_of_now(lex: Lexicon, readings: list[Reading]) -> None:
             about_self = any(w in reading.text for w in self_words)
             if not about_self and any(f.bound for f in reading.facts):
                 reading.facts = []           # "参保职工30人以下的企业能申请吗" asks about a condition, not about us
-            reading.facts = [f for f in reading.facts if f.field not in status]
+            asked = _asked_whether(reading)  # "我们是小规模纳税人吗": the choice is what is asked
+            reading.facts = [f for f in reading.facts if f.field not in status and not (f.weight and asked)]
+
+
+def _asked_whether(reading: Reading) -> bool:
+    """"我们是小规模纳税人吗", "是不是一般纳税人": a clause asking whether the enterprise is something."""
+    text = reading.text.rstrip("？?。!！ ")
+    return reading.has("question_words") or ("是" in text and text.endswith(("吗", "么", "嘛")))
 
 
 def _sales_fields(lex: Lexicon) -> set[str]:
