@@ -187,3 +187,29 @@ def test_hostile_inputs(text: str) -> None:
     result = parse_message(text, None, default_schema())
     assert time.perf_counter() - start < 2.0
     _valid(result)
+
+
+def test_the_activity_table_names_known_industries_once() -> None:
+    """knowledge/data/activities.yaml: every industry exists and no phrase names two industries."""
+    tables = default_schema().tables
+    rows = tables.activities["activities"]
+    assert rows and all(row["industry"] in tables.industries for row in rows)
+    words = [w for row in rows for w in row["words"]]
+    assert len(words) == len(set(words)) and len(words) > 500
+
+
+@pytest.mark.parametrize(("text", "industry"), [
+    ("做钢结构加工的", "制造业"), ("给工地做钢结构安装的", "建筑业"), ("假发出口工厂", "制造业"), ("蔬菜种植合作社", "农林牧渔业"),
+    ("设计工作室", "科学研究和技术服务业"), ("做APP开发", "软件和信息技术服务业"), ("开母婴用品店的", "零售业"),
+    ("卖电动车的", "零售业"), ("修电动车的", "居民服务修理和其他服务业"), ("在襄城卖凉皮的", "餐饮业"),
+    ("卖实验仪器给学校医院", "批发业"), ("种了三千亩小麦", "农林牧渔业"), ("做建筑设计的", "科学研究和技术服务业"),
+])
+def test_what_people_do_names_the_industry(text: str, industry: str) -> None:
+    assert parse_text(text).updates.get("industry") == industry
+
+
+@pytest.mark.parametrize("text", ["小超市哪有研发，没有", "我们不搞检测", "给超市存冷冻品", "许昌恒瑞高新材料有限公司",
+                                  "保安保洁是外包给物业公司的"])
+def test_stray_words_name_no_industry(text: str) -> None:
+    got = parse_text(text).updates.get("industry")
+    assert got not in ("科学研究和技术服务业", "物业管理", "制造业", "居民服务修理和其他服务业"), got

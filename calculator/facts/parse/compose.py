@@ -6,7 +6,8 @@
 - **Household people**: "就我和我老婆，再雇了两个人" is 4, "两口子开的，没雇人" 2 (words.yaml household_people).
 - **Shops that add up**: "东城这个店六个人，魏都区还有个分店五个人" is 11.
 - **Parts of a total**: "员工120人，其中劳务派遣30人" makes the 劳动关系职工 90; "员工150人，还有20个劳务派遣的"
-  makes 150 the 职工 and leaves 从业人数 to be composed (170).
+  makes 150 the 职工 and leaves 从业人数 to be composed (170); "在编职工150人" with no word of 劳务派遣 is the
+  headcount (the chat recomposes it if 劳务派遣 is said later).
 - **Uninvoiced sales**: "一个月开票7万，另外没开票的两三万" is [9, 10]万 a month.
 Each composed fact says how it was worked out (`how: composed`, the working in `note`).
 """
@@ -28,6 +29,7 @@ from calculator.facts.schema import FactSchema, format_number
 _LIST = re.compile(r"(?P<items>[0-9.]+(?:[、,，/和及][0-9.]+){3})(?P<unit>万元|万|亿|人|个|名)?")
 _QUARTERS = 4
 _SELF = {"我", "本人", "我自己"}
+_ADDING = set("加再还另雇请招带")
 
 
 def mean_parts(schema: FactSchema) -> dict[str, tuple[str, ...]]:
@@ -124,19 +126,25 @@ def household(readings: list[Reading], schema: FactSchema, today: date) -> Fact 
         for t in reading.terms:
             people = next((int(m.value) for m in t.of("household")), 0)
             if people:
-                nxt = next((q for q in reading.leftovers if q.kind in ("people", "classifier") and 0 <= q.start - t.end <= 3), None)
+                nxt = next((q for q in reading.leftovers if q.kind in ("people", "classifier") and 0 <= q.start - t.end <= 3
+                            and not any(ch in _ADDING for ch in reading.text[t.end:q.start])), None)
                 if nxt is not None:
-                    return None            # 我和我妈两个人: the number says the total
+                    return None            # 我和我妈两个人: the number says the total (两口子加一个厨师 adds)
                 members.setdefault("我" if t.text in _SELF else t.text, people)
             if t.has("no_hire_words"):
                 cue = True
-            if t.has("hire_words"):
+            if t.has("hire_words") or t.has("additive_words") or t.text in _ADDING:
                 cue = True
                 q = next((q for q in reading.leftovers if q.kind in ("people", "classifier", "bare") and 0 <= q.start - t.end <= 3), None)
                 if q is not None:
                     hired.append((reading, q))
             if t.has("includes_self"):
                 return None                 # 连我八个人: the number is the total
+        for q in reading.leftovers:         # 两口子加一个厨师: a count after 加/再/还 adds to the family
+            if q.kind in ("people", "classifier") and any(ch in _ADDING for ch in reading.text[max(0, q.start - 3):q.start]) \
+                    and all(q is not h for _, h in hired):
+                hired.append((reading, q))
+                cue = True
     if not members or not (cue or sum(members.values()) >= 2):
         return None
     total = sum(members.values()) + sum(q.value for _, q in hired)
@@ -182,6 +190,12 @@ def parts(readings: list[Reading], schema: FactSchema) -> list[Fact]:
         facts = [(r, f) for r in readings for f in r.facts]
         total = next(((r, f) for r, f in facts if f.field == total_key), None)
         given = {f.field: (r, f) for r, f in facts if f.field in (first, second)}
+        named = {m.field for r in readings for t in r.terms for m in t.of("keyword")}
+        if total is None and first in given and second not in named:   # 在编职工150人 and no word of 劳务派遣
+            f_first = given[first][1]
+            extra.append(Fact(total_key, f_first.value, f_first.span, f_first.approx,
+                              f"{schema.label(first)}，未提及{schema.label(second)}", how="composed"))
+            continue
         if total is None or not given:
             continue
         r_total, f_total = total
@@ -218,6 +232,7 @@ def uninvoiced(readings: list[Reading], sales: set[str]) -> None:
                 continue
             if previous is not None and reading.has("uninvoiced_words"):
                 reading.facts.remove(fact)
+                reading.acknowledged = True
                 previous.value = collapse(iv.add(as_interval(previous.value), as_interval(fact.value)))
                 previous.note = f"{_number(previous.value)}（含未开票 {fact.span}）"
                 previous.how = "composed"

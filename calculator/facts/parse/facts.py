@@ -34,7 +34,7 @@ from calculator.facts.schema import FactSchema
 # Which field units a quantity of each kind can express (a bare number fits any, in the field's unit).
 KIND_UNITS: dict[str, set[str]] = {
     "money": {"万元"}, "scaled": {"万元", "人"}, "people": {"人"}, "classifier": {"人"}, "percent": {"%"},
-    "month": {"月"}, "year": {"月", "date"}, "kva": {"千伏安"}, "kw": {"千伏安"}, "date": {"date", "year"},
+    "month": {"月", "date"}, "year": {"月", "date"}, "kva": {"千伏安"}, "kw": {"千伏安"}, "date": {"date", "year"},
 }
 NOT_FACTS = {"count"}  # 3项, 一家: counted things that are no profile fact
 _CREDIT = re.compile(r"(?<![0-9a-z])(?=[0-9a-z]*[0-9])[0-9a-z]{18}(?![0-9a-z])")  # GB 32100 code
@@ -158,11 +158,11 @@ def _date_fact(q: Quantity, key: str, today: date, span: str, unit: str) -> Fact
         day = q.day
     elif q.kind == "bare" and q.yearlike:
         day = date(int(q.value), 1, 1)
-    elif q.kind == "year" and unit == "date" and 0 <= q.value < 200:
-        years = q.low if q.low is not None else q.high   # 成立五年多 → 5 years back; 成立不到两年 → just under 2
-        if years is None:
+    elif q.kind in ("year", "month") and unit == "date" and 0 <= q.value < 2400:
+        age = q.low if q.low is not None else q.high   # 成立五年多 → 5 years back; 成立不到两年 → just under 2
+        if age is None:
             return None
-        day = _add_months(today, -round(years * 12))
+        day = _add_months(today, -round(age * (12 if q.kind == "year" else 1)))
         if q.low is None:
             day += timedelta(days=1)
         elif q.low_open:
@@ -192,10 +192,17 @@ class ClauseReader:
         self.status_members = set(schema.sets.get(_STATUS_SET, ()))
         activities = schema.tables.activities
         self.make_pattern = _product_pattern(activities.get("make"), activities.get("made"))
-        self.verbs = {*(activities.get("sell") or ()), *(activities.get("make") or ()), *(activities.get("grow") or ())}
+        self.goods_industry = "制造业"
+        self.verb_industry = sorted((activities.get("verb_before_goods") or {}).items(), key=lambda p: len(p[0]), reverse=True)
+        self.verbs = {*(activities.get("sell") or ()), *(activities.get("make") or ()), *(activities.get("grow") or ()),
+                      *(activities.get("open_shop") or ()), *(activities.get("grown") or ())}
         self.sell_pattern = _product_pattern(activities.get("sell"), None)
         self.wholesale_pattern = _product_pattern(activities.get("sell"), [f"给{b}" for b in activities.get("buyers") or ()])
         self.grow_pattern = _product_pattern(activities.get("grow"), activities.get("grown"))
+        self.shop_pattern = _product_pattern(activities.get("open_shop"), activities.get("shops"))
+        food_verbs = [*(activities.get("sell") or ()), *(activities.get("make") or ()), *(activities.get("open_shop") or ())]
+        self.food_pattern = _product_pattern(food_verbs, activities.get("foods"))
+        self.farm_pattern = _product_pattern(activities.get("grown"), activities.get("farm_places"), gap=2)
 
     def read(self, text: str, mode: str = "") -> Reading:
         """The facts of one clause; `mode` is what the message around it makes of it (hypothetical, question)."""
@@ -291,6 +298,7 @@ class ClauseReader:
                 conv = next(c for c in self.conversions if c["field"] == key and c["how"] == how)
                 reading.pending.append(Pending(key, conv["base"], how, q))
                 continue
+            key = self._total(key, terms, q)
             key = self._override(key, terms, ti)
             if daily and self.schema.fields[key].unit == "万元" and key in self._sales_fields():
                 reading.owned += 1      # 一天营业额两三千: no monthly or yearly figure
@@ -302,6 +310,13 @@ class ClauseReader:
                 reading.facts.append(fact)
         reading.leftovers += [q for qi, q in enumerate(live) if qi not in q_done]
         return used_terms
+
+    def _total(self, key: str, terms: list[Term], q: Quantity) -> str:
+        """"一共三百一十人" beside its parts is the total they compose (从业人数), not one of the parts."""
+        if any(t.has("total_words") and 0 <= q.start - t.end <= 1 for t in terms):
+            return next((total for total, spec in self.schema.fields.items() for c in spec.compose
+                         if c.kind == "sum" and key in c.inputs), key)
+        return key
 
     def _sales_fields(self) -> set[str]:
         return {key for table in self.period_override.values() for key in table.values()} | set(self.period_override)
@@ -381,7 +396,7 @@ class ClauseReader:
         for target in table.values():
             if any(m.field == target for i, t in enumerate(terms) if i != chosen for m in t.of("keyword")):
                 return target
-        if any(t.has("quarter_words") for t in terms) and "quarter" in table:
+        if any(t.has("quarter_words") or t.has("quarter_name") for t in terms) and "quarter" in table:
             return table["quarter"]
         return key
 
@@ -498,18 +513,26 @@ class ClauseReader:
             if len(others) != 1:
                 return None
             value, weight = others[0], VALUE_WEIGHT   # 不是小规模 → 一般纳税人
+        if key == "industry" and value == self.goods_industry:
+            value = self._done_with(text, terms[i].start) or value     # 卖电动车 is no factory
         weight += 50 if (key == "county" and registered) else 0
         weight += 5 if (key == "industry" and anchored and weight > WEAK_WEIGHT) else 0
         how = "stated" if weight >= VALUE_WEIGHT or key != "industry" else "weak" if weight <= WEAK_WEIGHT else "inferred"
         return Fact(key, value, _phrase(text, terms, i), weight=weight, how=how)
 
 
+    def _done_with(self, text: str, start: int) -> str:
+        """The industry of a verb right before a product (activities.yaml verb_before_goods), or ''."""
+        head = text[max(0, start - 4):start].rstrip("个些点了的")
+        return next((industry for verb, industry in self.verb_industry if head.endswith(verb)), "")
+
     def _products(self, text: str, lowered: str, terms: list[Term], reading: Reading) -> None:
         """做编织袋的 / 生产电缆 → 制造业, 卖家电的 → 零售业: a verb and a product name an industry (weight 3–4)."""
-        if any(f.field == "industry" and f.weight > 4 for f in reading.facts):
+        if any(f.field == "industry" and f.weight > 6 for f in reading.facts):
             return
-        patterns = ((self.wholesale_pattern, "批发业", 5), (self.grow_pattern, "农林牧渔业", 4), (self.sell_pattern, "零售业", 4),
-                    (self.make_pattern, "制造业", 3))
+        patterns = ((self.food_pattern, "餐饮业", 6), (self.wholesale_pattern, "批发业", 5), (self.grow_pattern, "农林牧渔业", 4),
+                    (self.farm_pattern, "农林牧渔业", 4), (self.sell_pattern, "零售业", 4), (self.make_pattern, "制造业", 3),
+                    (self.shop_pattern, "零售业", 3))
         for pattern, industry, weight in patterns:
             if pattern is None or industry not in self.schema.fields["industry"].choices:
                 continue
@@ -537,15 +560,15 @@ def _full_year(text: str) -> bool:
     return re.search(r"(?:19|20)\d{2}|[〇零一二]{2}[〇零一二三四五六七八九]{2}年|(?<![0-9])\d{2}年", text) is not None
 
 
-def _product_pattern(verbs: list[str] | None, products: list[str] | None) -> re.Pattern[str] | None:
-    """A verb followed within a few characters by a word ending in a product suffix (or by anything)."""
+def _product_pattern(verbs: list[str] | None, products: list[str] | None, gap: int = 8) -> re.Pattern[str] | None:
+    """A verb followed within `gap` characters by a word ending in a product suffix (or by anything)."""
     if not verbs:
         return None
     verb = "|".join(sorted(map(re.escape, verbs), key=len, reverse=True))
     if products is None:
         return re.compile(rf"(?:{verb})[\u4e00-\u9fffa-z0-9]{{1,6}}")
     made = "|".join(sorted(map(re.escape, products), key=len, reverse=True))
-    return re.compile(rf"(?:{verb})[\u4e00-\u9fffa-z0-9]{{0,8}}?(?:{made})") if made else None
+    return re.compile(rf"(?:{verb})[\u4e00-\u9fffa-z0-9]{{0,{gap}}}?(?:{made})") if made else None
 
 
 def _has_content(text: str, terms: list[Term]) -> bool:

@@ -29,7 +29,7 @@ WORD_CATEGORIES = (
     "part_of", "uninvoiced_words", "number_owners", "hire_words", "no_hire_words", "includes_self",
     "additive_words", "hypothetical", "reality", "future", "past",
     "other_party_prefix", "registration_words", "secondary_place_words", "industry_anchors", "clause_breaks",
-    "outsourced", "question_words", "some_words",
+    "outsourced", "question_words", "some_words", "total_words", "contrast_words",
 )
 # Tables of words.yaml whose words are scanned under the table's name (a reading each: number_prefix → about …).
 WORD_TABLES = ("number_prefix", "number_suffix", "certificate_cues")
@@ -183,11 +183,21 @@ class Lexicon:
                         i += 1
                         continue
                     word, meanings = found[0]
-            if not _content(meanings):   # "注册的" is also the keyword 注册
-                meanings = [*meanings, *(m for _, shorter in found[1:] for m in shorter if m.kind == "keyword")]
+            if not _content(meanings):   # "注册的" is also the keyword 注册, "现金收入" the keyword 收入
+                meanings = [*meanings, *(m for _, shorter in found[1:] for m in shorter if m.kind == "keyword"),
+                            *self._keyword_ending(text, i, len(word))]
             terms.append(Term(i, i + len(word), word, tuple(dict.fromkeys(meanings))))
             i += len(word)
         return terms
+
+    def _keyword_ending(self, text: str, start: int, length: int) -> list[Meaning]:
+        """Keyword meanings of a word that ends where the word at `start` ends (现金收入 → 收入)."""
+        end = start + length
+        for k in range(start + 1, end):
+            word = text[k:end]
+            if word in self._table:
+                return [m for m in self._table[word] if m.kind == "keyword"]
+        return []
 
     def _words_at(self, text: str, i: int) -> list[tuple[str, list[Meaning]]]:
         """The words starting at i, longest first."""

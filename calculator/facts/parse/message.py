@@ -66,6 +66,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     extra = compose.parts(readings, schema)
     compose.uninvoiced(readings, _sales_fields(lex))
     facts: list[Fact] = listed + [f for r in readings for f in r.facts] + extra + ([people] if people else [])
+    facts = _defaults_give_way(facts)
     for reading in readings:
         result.unknown += reading.unknown
     _convert(schema, readings, facts, result)
@@ -228,6 +229,7 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
                 key, how, expected_taken = expected, "answer", True
             if not key and q.kind in defaults:
                 key = defaults[q.kind]
+                how = "stated" if reading.has("contrast_words") else how
             if not key and q.kind == "classifier" and any(w in reading.text for w in people_words):
                 key = defaults["people"]   # 人不多就十来个
             fact = to_fact(schema, q, key, today, q.text) if key else None
@@ -238,6 +240,12 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
                 said.append(key)
                 used.add(id(q))
     return used
+
+
+def _defaults_give_way(facts: list[Fact]) -> list[Fact]:
+    """A number placed by its unit alone ("还有两个人是兼职") never replaces one its keyword named ("员工50人")."""
+    named = {f.field for f in facts if f.how not in ("default", "answer")}
+    return [f for f in facts if f.how != "default" or f.field not in named]
 
 
 def _convert(schema: FactSchema, readings: list[Reading], facts: list[Fact], result: ParseResult) -> None:
@@ -302,15 +310,18 @@ def _whole_sets(schema: FactSchema, readings: list[Reading], facts: list[Fact], 
 
 def _orphan_status(lex: Lexicon, readings: list[Reading], facts: list[Fact], context: Sequence[str]) -> list[Fact]:
     """"2024年到期以后没再申报", "现在还有效": a certification cue that names none is about the certification
-    named last, in this message or else in the chat so far (words.yaml certificate_of: the 高企's year)."""
+    named last, in this message or else in the chat so far (words.yaml certificate_of: the 高企's year); so is
+    a bare 不是 in a correction ("不是，说错了，我们只是科小")."""
     status = set(lex.schema.sets.get("certifications", ()))
     owner: dict[str, str] = {k: v for k, v in lex.words["certificate_of"].items() if v in status}
     named: list[str] = [owner.get(k, k) for k in context if k in status or k in owner]
     out: list[Fact] = []
+    correcting = any(r.correction for r in readings)
     for reading in readings:
+        denial = correcting and lex.is_word(reading.text.strip(_PARTICLES), "no")   # "不是，说错了，我们只是科小"
+        if (reading.status is not None or denial) and named:
+            out.append(Fact(named[-1], False if denial else bool(reading.status), reading.text))
         named += [owner.get(f.field, f.field) for f in reading.facts if f.field in status or f.field in owner]
-        if reading.status is not None and named:
-            out.append(Fact(named[-1], reading.status, reading.text))
     said = {f.field: f for f in facts}
     return [f for f in out if f.field not in said or said[f.field].value is not f.value]
 

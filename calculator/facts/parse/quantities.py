@@ -162,7 +162,8 @@ class QuantityFinder:
         words = "|".join(sorted(map(re.escape, self.implicit_readings), key=len, reverse=True))
         self.implicit = re.compile(rf"(?P<word>{words})(?P<scale>百万|千万|[百千万亿])(?![0-9{CN_NUMERAL_CHARS}])")
         ba = "".join(vocabulary["ba_scales"])
-        self.ba = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<unit>[{ba}])把(?P<scale>[万亿])?")
+        self.ba = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<unit>[{ba}])[把来](?P<scale>[万亿])?")
+        self.not_after: dict[str, list[str]] = vocabulary["prefix_not_after"]
         years = "|".join(sorted(map(re.escape, vocabulary["relative_years"]), key=len, reverse=True))
         self.relative = re.compile(rf"(?P<word>{years})(?P<month>{_MONTH.pattern})")
         self.relative_back: dict[str, int] = vocabulary["relative_years"]
@@ -205,7 +206,7 @@ class QuantityFinder:
         return q
 
     def _ba(self, text: str, m: re.Match[str]) -> Quantity:
-        """百把万 → [100万, 200万); 万把块 → [1万, 2万)."""
+        """百把万, 百来万 → [100万, 200万); 万把块 → [1万, 2万)."""
         unit = _SCALE_AFTER_SUFFIX[m.group("unit")]
         q = Quantity(m.start(), m.end(), m.group(), kind="scaled" if m.group("unit") in BIG_UNITS else "bare")
         q.set_point(unit)
@@ -255,8 +256,8 @@ class QuantityFinder:
         if not raw:
             return None
         q = Quantity(start, start + len(raw), raw)
-        if len(raw) == 1 and raw in _FORMAL:   # 退伍, 收拾, 陆续: a lone 大写 character is a word, not a number
-            return None
+        if len(raw) == 1 and raw in _FORMAL and not self._unit_follows(text, start + 1):
+            return None          # 退伍, 收拾, 陆续: a lone 大写 character is a word, not a number (员工拾人 is 10)
         numeral = Numeral(0.5, 0.5, 1.0, False, 0.1) if raw == "半" else parse_numeral(raw)
         if numeral is None:
             q.ignored = "vague"
@@ -276,7 +277,8 @@ class QuantityFinder:
         self._read_before(text, q)
         if q.kind == "bare" and arabic and "." not in raw and len(raw) == 4 and 1900 <= q.value <= 2100:
             q.yearlike = True
-        if q.kind == "year" and 1900 <= q.value <= 2100 and q.value == int(q.value) and len(raw) == 4 and not q.is_interval:
+        if q.kind == "year" and 1900 <= q.value <= 2100 and q.value == int(q.value) and not q.is_interval and (
+                len(raw) == 4 or not arabic):   # 2019年, 二〇一九年, 两千零二十年
             q.kind, q.day = "date", date(int(q.value), 1, 1)
         if (q.kind == "bare" and not arabic and len(raw) == 1 and raw in "〇零一二两三四五六七八九"
                 and not q.reading and not q.approx):
@@ -315,6 +317,19 @@ class QuantityFinder:
         elif m and more:
             q.widen("duo" if more in ("多", "余") else "lai")   # 三百多人, 两百来人, 六百多
             pos = m.end("more")
+        pos, unit = self._unit(text, q, pos)
+        for _ in range(2):
+            word = next(((w, r) for w, r in self.suffix_readings if text.startswith(w, pos)), None)
+            if word is None:
+                break
+            q.widen(word[1])
+            pos += len(word[0])
+        if not unit:           # 二十好几个人: the unit after the hedge
+            pos, _ = self._unit(text, q, pos)
+        q.end = pos
+
+    def _unit(self, text: str, q: Quantity, pos: int) -> tuple[int, bool]:
+        """The unit word at `pos` (人, 万元, 个月 …) sets the quantity's kind; returns the new position."""
         for unit, kind in self.units:
             if text.startswith(unit, pos):
                 q.kind = kind
@@ -325,14 +340,8 @@ class QuantityFinder:
                 elif kind in ("year", "month") and text.startswith("多", pos):
                     q.widen("duo")   # 五年多, 三个月多
                     pos += 1
-                break
-        for _ in range(2):
-            word = next(((w, r) for w, r in self.suffix_readings if text.startswith(w, pos)), None)
-            if word is None:
-                break
-            q.widen(word[1])
-            pos += len(word[0])
-        q.end = pos
+                return pos, True
+        return pos, False
 
     def _read_before(self, text: str, q: Quantity) -> None:
         """Prefix hedges and bounds (大概, 不到, 不超过), 百分之, and a minus sign."""
@@ -345,6 +354,9 @@ class QuantityFinder:
             bound_word = _prefix(text, start, self.prefix_words)
             if not bound_word:
                 break
+            at = text.rfind(bound_word, 0, start)
+            if at > 0 and text[at - 1] in self.not_after.get(bound_word, ()):
+                break            # 最近两年 is no "fewer than two years"
             q.widen(dict(self.prefix_readings)[bound_word])
             start = text.rfind(bound_word, 0, start)
         minus = _prefix(text, start, self.minus_prefix)
