@@ -12,6 +12,7 @@ at most CLAUSE_CHARS, so 100 KB of junk costs no more than a long message.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date
@@ -67,6 +68,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     compose.uninvoiced(readings, _sales_fields(lex))
     facts: list[Fact] = listed + [f for r in readings for f in r.facts] + extra + ([people] if people else [])
     facts = _defaults_give_way(facts)
+    facts = _last_year(lex, readings, facts, today)
     for reading in readings:
         result.unknown += reading.unknown
     _convert(schema, readings, facts, result)
@@ -214,14 +216,20 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
     words = lexicon(schema).words
     defaults: dict[str, str] = words["default_field_by_unit"]
     people_words: list[str] = [*words["people_context"], *words["person_nouns"]]
+    last_year = set(words["last_year_fields"])
     used: set[int] = set()
     fields = schema.fields
     said = [f.field for r in readings for f in r.facts]
     expected_taken = expected is None or expected not in fields or expected in said
+    previous: Reading | None = None
     for reading in readings:
         for q in list(reading.leftovers):
             key, how = "", "default"
-            if correction:
+            if previous is not None and _another_year(reading) and not any(t.has("keyword") for t in reading.terms):
+                key = next((f.field for f in reversed(previous.facts) if f.field in last_year
+                            and _same_kind(schema, q, f.field)), "")    # 今年营收1500万，去年1000万
+                how = "stated" if key else how
+            if not key and correction:
                 recent = [*context, *said]
                 key = next((k for k in reversed(recent) if k in fields and fits(schema, q, k)), "")
                 how = "stated"
@@ -239,7 +247,36 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
                 reading.leftovers.remove(q)
                 said.append(key)
                 used.add(id(q))
+        previous = reading if reading.facts else previous
     return used
+
+
+def _same_kind(schema: FactSchema, q: Any, key: str) -> bool:
+    """A sum continues a sum, a count of people a count of people."""
+    unit = schema.fields[key].unit
+    return (q.kind in ("money", "scaled") and unit == "万元") or (q.kind in ("people", "classifier") and unit == "人")
+
+
+def _another_year(reading: Reading) -> bool:
+    """A clause that only says when (去年, 2024年): its number continues the fact said before it."""
+    return any(t.has("relative_year") for t in reading.terms) or re.search(r"(?:19|20)\d{2}年", reading.text) is not None
+
+
+def _last_year(lex: Lexicon, readings: list[Reading], facts: list[Fact], today: date) -> list[Fact]:
+    """"今年营收1500万，去年1000万": of a 上年度 fact said for several years, the one said for last year."""
+    def when(reading: Reading) -> str:
+        back = {int(m.value) for t in reading.terms for m in t.of("relative_year")}
+        if 1 in back or f"{today.year - 1}年" in reading.text:
+            return "last"
+        return "other" if back or re.search(r"(?:19|20)\d{2}年", reading.text) else ""
+
+    said_when = {id(f): when(r) for r in readings for f in r.facts}
+    drop: set[int] = set()
+    for key in lex.words["last_year_fields"]:
+        own = [f for f in facts if f.field == key]
+        if any(said_when.get(id(f)) == "last" for f in own):
+            drop |= {id(f) for f in own if said_when.get(id(f)) == "other"}
+    return [f for f in facts if id(f) not in drop]
 
 
 def _defaults_give_way(facts: list[Fact]) -> list[Fact]:

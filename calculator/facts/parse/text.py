@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from calculator.facts.parse.lexicon import word_lists
 
@@ -19,12 +20,19 @@ _PUNCT = "，。；;！？!?\n、|｜…"
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width ８５ → 85, ％ → %), control characters and stray spaces removed, 1200w → 1200万."""
+    """NFKC (full-width ８５ → 85, ％ → %), control characters and stray spaces removed, 1200w → 1200万,
+    typing slips put right (words.yaml typos: 高起 → 高企)."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join("\n" if ch in "\r\n" else (" " if unicodedata.category(ch) in _CONTROL else ch) for ch in text)
     text = _SPACE.sub(_space, text)
     scales = word_lists()["letter_scales"]
-    return _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
+    text = _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
+    return _typos().sub(lambda m: word_lists()["typos"][m.group()], text)
+
+
+@lru_cache(maxsize=1)
+def _typos() -> re.Pattern[str]:
+    return re.compile("|".join(sorted(map(re.escape, word_lists()["typos"]), key=len, reverse=True)))
 
 
 def _space(match: re.Match[str]) -> str:
