@@ -174,7 +174,7 @@ def confirmation(state: ChatState, report: MatchReport, catalog: Catalog) -> Que
         return Question(key, question.label, text, question.kind, question.choices, question.quick_replies,
                         question.unit, decides=1)
     for key, source in state.sources.items():
-        if not _doubtful(source) or key in state.confirmed or key not in state.profile:
+        if not _doubtful(key, source) or key in state.confirmed or key not in state.profile:
             continue
         if _decides(state.profile, key, report, catalog):
             text = chat_words()["messages"]["confirm_reading"].format(
@@ -185,11 +185,13 @@ def confirmation(state: ChatState, report: MatchReport, catalog: Catalog) -> Que
     return None
 
 
-def _doubtful(source: dict[str, str]) -> bool:
+def _doubtful(key: str, source: dict[str, str]) -> bool:
     """A sum of parts, or an industry inferred from a word that is no activity of activities.yaml (a weak word,
-    an alias, a verb and a product): an activity phrase (钢结构加工 → 制造业) is marked inferred but not asked about."""
+    an alias, a verb and a product): an activity phrase (钢结构加工 → 制造业) is marked inferred but not asked about,
+    and a generic word for another choice (企业) is no reading to confirm."""
     how = source.get("how")
-    return how in ("composed", "weak") or (how == "inferred" and int(source.get("weight") or 0) < ACTIVITY_WEIGHT)
+    return how == "composed" or (key == "industry" and how in ("weak", "inferred")
+                                 and int(source.get("weight") or 0) < ACTIVITY_WEIGHT)
 
 
 def _straddles(report: MatchReport) -> list[_Straddle]:

@@ -1,15 +1,17 @@
 """Chinese free-text answers → profile facts, shared by the chat, the staff form and `match --text`.
 
     >>> parse_text("我们是长葛的小规模纳税人，每月卖个七八万").updates
-    {'county': '长葛市', 'taxpayer_type': '小规模纳税人', 'monthly_sales': 7.5}
+    {'county': '长葛市', 'taxpayer_type': '小规模纳税人', 'monthly_sales': Interval(low=7.0, high=8.0, low_open=False, high_open=False)}
+    >>> parse_text("员工一百二十多个").understood[0].display
+    '从业人数：超过120人、不到130人（一百二十多个）'
 
 Deterministic (no language model): words come from data (profile_fields.yaml keywords, industry and
-region aliases, words.yaml here), numbers from a numeral reader that knows colloquial forms. The
-result says what was understood (with the words it came from and whether it is approximate), what
-could not be used, and which understood values are invalid; it never raises.
+region aliases, activities.yaml, words.yaml here), numbers from a numeral reader that knows colloquial
+forms; a vague amount is an interval. The result says what was understood (with the words it came from
+and how it was read), what could not be used, and which understood values are invalid; it never raises.
 
-Modules: text (normalise, clauses) → lexicon (words) → numerals/quantities (numbers) → facts (one
-clause) → message (the whole message) → result (validation against the Profile model).
+Modules: text (normalise, clauses) → lexicon (words) → numerals/quantities (numbers, intervals) → facts
+(one clause) → compose (parts across clauses) → message (the whole message) → result (data).
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from datetime import date
 from calculator.facts import interval as iv
 from calculator.facts.interval import Interval, as_interval, collapse
 from calculator.facts.parse.facts import Reading, to_fact
-from calculator.facts.parse.lexicon import Lexicon
+from calculator.facts.parse.lexicon import Lexicon, lexicon
 from calculator.facts.parse.numerals import parse_numeral
 from calculator.facts.parse.quantities import Quantity
 from calculator.facts.parse.result import Fact
@@ -66,7 +66,8 @@ def quarter_lists(text: str, lex: Lexicon) -> tuple[str, list[Fact]]:
             continue
         keys = [mm.field for t in lex.scan(head) for mm in t.of("keyword") if mm.field in bases]
         unit = m.group("unit") or ""
-        base = keys[-1] if keys else ("employees" if unit in ("人", "个", "名") and "employees" in bases else "")
+        people = _people_field(schema)
+        base = keys[-1] if keys else (people if unit in ("人", "个", "名") and people in bases else "")
         if not base:
             continue
         values = [parse_numeral(v) for v in re.split(r"[、,，/和及]", m.group("items"))]
@@ -100,7 +101,8 @@ def quarters(readings: list[Reading], schema: FactSchema, today: date, context: 
             base = fact.field
             continue
         q = next((q for q in reading.leftovers if q.kind in ("bare", "people", "classifier", "scaled", "money")), None)
-        target = base or ("employees" if q is not None and q.kind in ("people", "classifier") and "employees" in bases else "")
+        people = _people_field(schema)
+        target = base or (people if q is not None and q.kind in ("people", "classifier") and people in bases else "")
         if q is None or not target:
             continue
         part = to_fact(schema, q, bases[target][n - 1], today, q.text)
@@ -112,11 +114,11 @@ def quarters(readings: list[Reading], schema: FactSchema, today: date, context: 
 
 # ---------------------------------------------------------------- people
 
-def household(readings: list[Reading], schema: FactSchema, today: date) -> Fact | None:
+def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
     """People counted by who they are: 我 + 我老婆 + 雇了两个人 = 4. Only when the message says how many work
     (a hiring word, 没雇人, two or more of the family, or 就我 …) and gives no total: a people number right
     after the family words is the total itself (我和我妈两个人 = 2, 就我一个人 = 1)."""
-    key = "employees"
+    key = _people_field(schema)
     if key not in schema.fields or any(_keyword_fact(r, f, key) for r in readings for f in r.facts):
         return None
     members: dict[str, int] = {}
@@ -133,7 +135,7 @@ def household(readings: list[Reading], schema: FactSchema, today: date) -> Fact 
                 members.setdefault("我" if t.text in _SELF else t.text, people)
             if t.has("no_hire_words"):
                 cue = True
-            if t.has("hire_words") or t.has("additive_words") or t.text in _ADDING:
+            if t.has("hire_words") or t.has("additive_words"):
                 cue = True
                 q = next((q for q in reading.leftovers if q.kind in ("people", "classifier", "bare") and 0 <= q.start - t.end <= 3), None)
                 if q is not None:
@@ -158,13 +160,19 @@ def household(readings: list[Reading], schema: FactSchema, today: date) -> Fact 
     return Fact(key, int(total), "，".join(r.text for r in said), note=working, how="composed")
 
 
+def _people_field(schema: FactSchema) -> str:
+    """The fact a count of people states (words.yaml default_field_by_unit: 从业人数)."""
+    return str(lexicon(schema).words["default_field_by_unit"]["people"])
+
+
 def _keyword_fact(reading: Reading, fact: Fact, key: str) -> bool:
     """Whether a fact for `key` was named by one of its keywords (员工85人), not only by a unit (八个人)."""
     return fact.field == key and any(m.field == key for t in reading.terms for m in t.of("keyword"))
 
 
-def additive(readings: list[Reading], key: str = "employees") -> None:
+def additive(readings: list[Reading], schema: FactSchema) -> None:
     """"东城这个店六个人，魏都区还有个分店五个人": a later count with an additive word adds to the one before."""
+    key = _people_field(schema)
     previous: Fact | None = None
     for reading in readings:
         for fact in list(reading.facts):
@@ -185,8 +193,8 @@ def additive(readings: list[Reading], key: str = "employees") -> None:
 def parts(readings: list[Reading], schema: FactSchema) -> list[Fact]:
     """其中 and a second part said beside a total (see the module docstring); returns facts to add."""
     extra: list[Fact] = []
-    total_words = _total_words(schema)
     for total_key, (first, second) in sum_parts(schema).items():
+        total_words = _total_words(schema, total_key)
         facts = [(r, f) for r in readings for f in r.facts]
         total = next(((r, f) for r, f in facts if f.field == total_key), None)
         given = {f.field: (r, f) for r, f in facts if f.field in (first, second)}
@@ -213,10 +221,9 @@ def parts(readings: list[Reading], schema: FactSchema) -> list[Fact]:
     return extra
 
 
-def _total_words(schema: FactSchema) -> set[str]:
-    """Words that name the legal total itself (从业人数), not a headcount of staff (员工)."""
-    return {schema.fields["employees"].label, "从业人员", "平均从业人数", "用工人数", "总共", "一共", "合计", "总人数"} \
-        if "employees" in schema.fields else set()
+def _total_words(schema: FactSchema, key: str) -> set[str]:
+    """Words that name the legal total itself (从业人数, 一共), not a headcount of staff (员工)."""
+    return {schema.label(key), *lexicon(schema).words["total_words"], "从业人员", "平均从业人数", "用工人数"}
 
 
 def _named_total(reading: Reading, words: set[str]) -> bool:

@@ -517,7 +517,7 @@ class ClauseReader:
             value = self._done_with(text, terms[i].start) or value     # 卖电动车 is no factory
         weight += 50 if (key == "county" and registered) else 0
         weight += 5 if (key == "industry" and anchored and weight > WEAK_WEIGHT) else 0
-        how = "stated" if weight >= VALUE_WEIGHT or key != "industry" else "weak" if weight <= WEAK_WEIGHT else "inferred"
+        how = "weak" if weight <= WEAK_WEIGHT else "stated" if weight >= VALUE_WEIGHT or key != "industry" else "inferred"
         return Fact(key, value, _phrase(text, terms, i), weight=weight, how=how)
 
 
