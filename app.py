@@ -4,9 +4,10 @@ A thin shell: the page is calculator/ui (layout and handlers), the logic is the 
 Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT. Start-up builds the page, opens the
 index's vector store (so the first turns do not pay for it; calculator/index.py serialises a first
 open from several request threads, as after an ingest switches the index), then serves while the
-embedding model and the rest of the warm-up load in a background thread: the page comes up without
-waiting for the model, and a turn that arrives first waits for that one load (the embedder loads
-under a lock) instead of starting another.
+warm-up (catalog, index, dictionary; the embedding model only if it can read the warm-up question, which
+the bundled one cannot) runs in a background thread: the page comes up without waiting, and a turn that
+arrives first waits for that one load (the embedder loads under a lock) instead of starting another.
+The HTTP API for other systems is served by the same app at /api/v1 (calculator/api).
 """
 from __future__ import annotations
 

@@ -69,7 +69,7 @@ def use_index(settings: Settings) -> None:
 @contextmanager
 def environment_kept() -> Iterator[None]:
     """Undo `use_index` afterwards: `python -m bench all` runs further benchmarks in the same process."""
-    saved = {name: os.environ.get(name) for name in ("DATA_DIR", "CHROMA_HOST", "CHROMA_PORT")}
+    saved = {name: os.environ.get(name) for name in ("DATA_DIR", "CHROMA_HOST", "CHROMA_PORT", "DENSE_SEARCH")}
     try:
         yield
     finally:

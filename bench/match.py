@@ -58,6 +58,7 @@ def synthetic_items(real: list[dict[str, Any]], count: int, seed: int = 3) -> li
         item = copy.deepcopy(template)
         item["id"] = f"{template['id']}_{i:05d}"
         item["conditions"] = _vary(template["conditions"], rng)
+        item.pop("alternatives", None)   # they name the real items; a copy stands alone
         items.append(item)
     return items
 

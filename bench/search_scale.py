@@ -13,11 +13,13 @@ kept: search reads the words, the text is only returned). Each index is written 
 Per configuration: one warm-up query (loads the generation), then every question of the question
 sets, `passes` times; the pass with the lower p95 is reported, because the machine is shared. Each time
 is one full `calculator.search.retrieve.search` call (query embedding + dense + lexical + fusion), split by the
-stages it reports. Target (issue 6): p95 ≤ 100 ms at 100× on 2 cores. Printed, never asserted.
+stages it reports. The dense half is forced on (`DENSE_SEARCH=always`): the bundled model cannot read these
+Chinese questions and would skip it, but a deployment with a Chinese model runs it for every query. Target (issue 6): p95 ≤ 100 ms at 100× on 2 cores. Printed, never asserted.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from contextlib import ExitStack
@@ -184,4 +186,5 @@ def main(argv: list[str]) -> None:
     if not set(stores) <= {"embedded", "server"} or not stores:
         parser.error("--stores takes embedded, server or both")
     with environment_kept():
+        os.environ["DENSE_SEARCH"] = "always"
         run([int(f) for f in args.factors.split(",")], stores, max(1, args.passes))

@@ -14,7 +14,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.setdefault("CALCULATOR_TODAY", "2026-11-23")  # verdicts depend on validity windows
-for _llm_var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "LLM_MODEL", "CHROMA_HOST"):
+for _llm_var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "LLM_MODEL", "CHROMA_HOST", "DENSE_SEARCH"):
     os.environ.pop(_llm_var, None)  # the deterministic path is the default and the tested one
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

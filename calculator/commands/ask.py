@@ -1,8 +1,8 @@
 """`python -m calculator ask "问题" [--k 5] [--json]`: a cited answer from the knowledge base, or an honest "not found".
 
-`--json` prints the contract `{answer, found, citations: [{doc_id, doc_title, doc_number, locator, quote, ...}]}`
-(extra keys: policies; per citation summary, note, start, end, passage_id). `--profile FILE.json` adds the
-enterprise's status to each catalog item the answer speaks of.
+`--json` prints the contract `{answer, found, citations: [{doc_id, doc_title, doc_number, locator, quote, ...}],
+coverage: full | partial | none}` (extra keys: policies, dense; per citation summary, note, start, end,
+passage_id). `--profile FILE.json` adds the enterprise's status to each catalog item the answer speaks of.
 """
 from __future__ import annotations
 

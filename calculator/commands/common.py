@@ -13,13 +13,13 @@ from typing import Any
 from calculator.core.errors import UserError
 
 
-def parse_today(raw: str | None) -> date | None:
+def parse_today(raw: str | None, option: str = "--today") -> date | None:
     if not raw:
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise UserError(f"日期格式应为 YYYY-MM-DD：{raw}", f"--today must be YYYY-MM-DD, got {raw!r}") from None
+        raise UserError(f"日期格式应为 YYYY-MM-DD：{raw}", f"{option} must be YYYY-MM-DD, got {raw!r}") from None
 
 
 MAX_PROFILE_CHARS = 1_000_000  # a profile is a few KB: a bigger file is the wrong file, and is not read whole

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from calculator.commands.common import parse_today, read_profile
@@ -46,34 +47,47 @@ def understood_json(parsed: ParseResult, report: MatchReport) -> list[dict[str, 
     return out
 
 
-def _profile_from_text(text: str) -> tuple[dict[str, Any], Any]:
+def _profile_from_text(text: str, today: date | None) -> tuple[dict[str, Any], Any]:
     from calculator.facts.parse import parse_text
 
     if not text.strip():
         raise UserError("企业自述为空", "the --text description is empty")
-    parsed = parse_text(text)
+    parsed = parse_text(text, today=today)   # 去年, 成立8年 count from the day asked
     if parsed.errors:
         shown = "；".join(getattr(e, "zh", None) or str(e) for e in parsed.errors)
         raise UserError(f"自述中有无效的数值：{shown}", f"invalid values in the description: {len(parsed.errors)}")
     return dict(parsed.updates), parsed
 
 
-def run(args: argparse.Namespace) -> int:
+def judge(profile: Any = None, text: str | None = None, today: date | None = None
+          ) -> tuple[MatchReport, ParseResult | None]:
+    """Match a profile, or the facts read from a free-text description (with what was read)."""
     from calculator.policy.match import match_profile
 
-    today = parse_today(args.today)
     parsed = None
+    if text is not None:
+        profile, parsed = _profile_from_text(text, today)
+    return match_profile(profile, today=today), parsed
+
+
+def contract(report: MatchReport, parsed: ParseResult | None) -> dict[str, Any]:
+    """The `match --json` output (the HTTP API's /api/v1/match sends the same); with a description it adds
+    `understood` (every fact read and every fact composed from them) and `not_understood`."""
+    out = report.to_json()
+    if parsed is not None:
+        out["understood"] = understood_json(parsed, report)
+        out["not_understood"] = list(parsed.not_understood)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    today = parse_today(args.today)
     if args.profile is not None:
-        data = read_profile(args.profile)
+        report, parsed = judge(read_profile(args.profile), today=today)
     else:
-        data, parsed = _profile_from_text(args.text)
-    report = match_profile(data, today=today)
+        report, parsed = judge(text=args.text, today=today)
     if args.json:
-        out = report.to_json()
-        if parsed is not None:
-            out["understood"] = understood_json(parsed, report)
-            out["not_understood"] = list(parsed.not_understood)
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        print(json.dumps(contract(report, parsed), ensure_ascii=False, indent=2))
     else:
         print(render(report, parsed))
     return 0
@@ -99,6 +113,10 @@ def render(report: MatchReport, parsed: ParseResult | None = None) -> str:
     for name, definition in report.catalog.definitions.items():
         outcome = definition.node.test(report.facts)
         lines.append(f"{name}：{'是' if outcome is True else '否' if outcome is False else '待确认'}")
+    totals = report.to_json()["totals"]
+    titles = {r.policy.id: r.policy.title for r in report.results}
+    lines += ["", totals["text"]]
+    lines += [f"  未计入：{titles[n['policy_id']]}：{n['why']}" for n in totals["not_counted"]]
     for status, heading in STATUS_HEADING.items():
         results = report.with_status(status)
         if not results:
@@ -112,7 +130,7 @@ def render(report: MatchReport, parsed: ParseResult | None = None) -> str:
 def _render_result(index: int, result: PolicyResult, detailed: bool) -> list[str]:
     item = result.policy.item
     head = f"{index}. {item.title}"
-    if result.amount_text and result.amount_value is not None:
+    if result.amount_text and (result.amount_value is not None or result.amount_range is not None):
         head += f" — {result.amount_text}"
     lines = [head]
     if result.validity_condition:

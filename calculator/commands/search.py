@@ -1,7 +1,8 @@
 """`python -m calculator search "问题" [--k 5] [--json]`: the passages that answer a question.
 
 `--json` prints the contract `[{doc_id, doc_title, doc_number, locator, text, score, ...}]`, best first
-(extra keys: passage_id, kind, summary, note, start, end, lexical_score, lexical_rank, dense_rank).
+(extra keys: passage_id, kind, summary, note, start, end, lexical_score, lexical_rank, dense_rank, and
+dense: "used" or why dense search was skipped, e.g. "skipped: model cannot read the query").
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
     hits = search(args.query, k=args.k)
     if args.json:
-        print(json.dumps([hit.to_json() for hit in hits], ensure_ascii=False, indent=1))
+        print(json.dumps(hits.to_json(), ensure_ascii=False, indent=1))
         return 0
     if not hits:
         print("没有找到相关段落。/ nothing found.")

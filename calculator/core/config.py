@@ -44,6 +44,14 @@ def _today() -> date:
         raise UserError(f"CALCULATOR_TODAY 应为 YYYY-MM-DD（现为 {raw!r}）", f"CALCULATOR_TODAY must be YYYY-MM-DD, got {raw!r}") from None
 
 
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = _env(name, default).lower()
+    if value not in allowed:
+        raise UserError(f"环境变量 {name} 只能是 {'、'.join(allowed)}（现为 {value!r}）",
+                        f"setting {name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _path(name: str) -> Path | None:
     raw = _env(name)
     return Path(raw) if raw else None
@@ -62,6 +70,8 @@ class Settings:
     lexical_weight: float | None = field(default_factory=lambda: _optional_number("LEXICAL_WEIGHT"))
     dense_weight: float | None = field(default_factory=lambda: _optional_number("DENSE_WEIGHT"))
     rrf_k: float | None = field(default_factory=lambda: _optional_number("RRF_K"))
+    # auto: skip the dense half when the model's tokenizer maps most of the query to [UNK] (search/readable.py)
+    dense_search: str = field(default_factory=lambda: _choice("DENSE_SEARCH", ("auto", "always", "never"), "auto"))
     # optional LLM (OpenAI-compatible): phrases and extracts, never decides
     openai_base_url: str = field(default_factory=lambda: _env("OPENAI_BASE_URL"))
     openai_api_key: str = field(default_factory=lambda: _env("OPENAI_API_KEY"), repr=False)
@@ -73,6 +83,20 @@ class Settings:
     upload_max_mb: float = field(default_factory=lambda: _number("UPLOAD_MAX_MB", 10, minimum=0.001))
     admin_user: str = field(default_factory=lambda: _env("ADMIN_USER"))
     admin_password: str = field(default_factory=lambda: os.environ.get("ADMIN_PASSWORD", ""), repr=False)
+    # reminders that arrive: e-mail (SMTP), a signed webhook, links back to this service
+    smtp_host: str = field(default_factory=lambda: _env("SMTP_HOST"))
+    smtp_port: int = field(default_factory=lambda: int(_number("SMTP_PORT", 25, minimum=1)))
+    smtp_user: str = field(default_factory=lambda: _env("SMTP_USER"))
+    smtp_password: str = field(default_factory=lambda: os.environ.get("SMTP_PASSWORD", ""), repr=False)
+    smtp_from: str = field(default_factory=lambda: _env("SMTP_FROM", "noreply@localhost"))
+    smtp_security: str = field(default_factory=lambda: _choice("SMTP_SECURITY", ("none", "starttls", "ssl"), "none"))
+    webhook_secret: str = field(default_factory=lambda: os.environ.get("WEBHOOK_SECRET", ""), repr=False)
+    public_url: str = field(default_factory=lambda: _env("PUBLIC_URL", "http://127.0.0.1:7860").rstrip("/"))
+    reminder_days: int = field(default_factory=lambda: int(_number("REMINDER_DAYS", 30, minimum=1)))
+    # the HTTP API for other systems (/api/v1): limits per request and per client
+    api_max_body_kb: float = field(default_factory=lambda: _number("API_MAX_BODY_KB", 64, minimum=1))
+    api_rate_per_minute: float = field(default_factory=lambda: _number("API_RATE_PER_MINUTE", 120))
+    api_client_header: str = field(default_factory=lambda: _env("API_CLIENT_HEADER"))
     # verdicts depend on validity windows: today is an input
     today: date = field(default_factory=_today)
 

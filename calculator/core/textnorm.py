@@ -8,6 +8,11 @@ from functools import lru_cache
 _WS = re.compile(r"\s+")
 
 
+def normalise(text: str) -> str:
+    """NFKC, lower case, no whitespace: the form in which a question's words are looked up in passages."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
 def squash(text: str) -> str:
     """NFKC (full/half width) and no whitespace: the form in which quotes and key phrases are compared."""
     return _WS.sub("", unicodedata.normalize("NFKC", text))

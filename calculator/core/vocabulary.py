@@ -22,6 +22,12 @@ VALIDITY_LABEL = {CURRENT: "有效", EXPIRING: "即将到期", EXPIRED: "已到�
 
 SUMMARY_NOTE = "摘要，以原文为准"
 
+# A document's provenance as people read it (the front-matter keys are for maintainers)
+NOT_STATED = "未载明"       # a value the document's front-matter does not state (no 文号, no end date …)
+COMPLETENESS_LABEL = {"full": "全文", "partial": "部分条款"}
+DOCUMENT_KIND_LABEL = {"policy": "政策文件", "news": "新闻报道", "report": "报告", "law": "法律", "regulation": "法规",
+                       "summary": "要点摘要"}
+
 
 def validity_state(valid_from: date | None, valid_until: date | None, today: date,
                    expiring_within: int | None = None) -> str:

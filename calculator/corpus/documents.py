@@ -20,6 +20,7 @@ import yaml
 
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
+from calculator.core.vocabulary import COMPLETENESS_LABEL, DOCUMENT_KIND_LABEL, NOT_STATED, SUMMARY_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,10 @@ SKIPPED_NAMES = frozenset({"INDEX.md", "README.md", "META.yaml"})  # corpus note
 META_FILE = "META.yaml"  # per-folder metadata for files that cannot carry front-matter (seeds/)
 
 DOCUMENT_FIELDS = ("title", "doc_number", "issuer", "issued", "valid_from", "valid_until", "level",
-                  "kind", "completeness", "note", "caveat", "source")
+                  "kind", "completeness", "note", "caveat", "source", "superseded_by")
+DATE_FIELDS = ("issued", "valid_from", "valid_until")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LEADING_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?(?![\d])")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Document:
     note: str = ""
     caveat: str = ""
     source: str = ""
+    superseded_by: str = ""   # the text that replaced this one (e.g. 2023年第19号 → 2026年第10号)
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -57,6 +62,24 @@ class Document:
         """The project's own summary of a text it does not hold: citations must say so."""
         return self.kind == "summary"
 
+    def date(self, name: str) -> date | None:
+        """`issued`, `valid_from` or `valid_until` as a date; None when not stated as one."""
+        value = getattr(self, name)
+        return date.fromisoformat(value) if _ISO_DATE.match(value) else None
+
+    def shown(self) -> dict[str, str]:
+        """Provenance in Chinese for people: every missing value is 未载明, never a curator's English remark
+        (`note` and `source` are for maintainers and are not shown)."""
+        def day(name: str) -> str:   # a full date, else the leading year/month of a remark ("2023-03 (interviews…)")
+            found = _LEADING_DATE.match(getattr(self, name))
+            return found.group() if found else NOT_STATED
+        kind = DOCUMENT_KIND_LABEL.get(self.kind, NOT_STATED)
+        return {"title": self.title, "doc_number": self.doc_number or NOT_STATED,
+                "issuer": self.issuer if _has_cjk(self.issuer) else NOT_STATED,
+                "kind": f"{kind}（{SUMMARY_NOTE}）" if self.is_summary else kind,
+                "completeness": COMPLETENESS_LABEL.get(self.completeness, "原文未入库" if self.is_summary else NOT_STATED),
+                "issued": day("issued"), "valid_from": day("valid_from"), "valid_until": day("valid_until"),
+                "superseded_by": superseded_words(self.superseded_by), "caveat": self.caveat}
     def metadata(self) -> dict[str, str]:
         """Provenance as flat strings (travels with every passage into the index)."""
         return {"doc_id": self.doc_id, **{name: getattr(self, name) for name in DOCUMENT_FIELDS}}
@@ -364,12 +387,29 @@ def _infer_kind(title: str) -> str:
 
 
 _ASCII_REMARK = re.compile(r"\s*\([^)]*[A-Za-z][^)]*\).*$")
+_ASCII_TAIL = re.compile(r"\s*[;；,，]\s*[^\u4e00-\u9fff]*?[A-Za-z]{2,}.*$")
 
 
 def _clean_doc_number(value: str) -> str:
-    """A 文号 or "": curators' English remarks ("not stated …", "(per the text header)") are not part of it."""
-    value = _ASCII_REMARK.sub("", value).strip()
+    """A 文号 or "": curators' English remarks ("not stated …", "(per the text header)", "…号; file name
+    indicates a 2019 revision") are not part of it."""
+    value = _ASCII_TAIL.sub("", _ASCII_REMARK.sub("", value)).strip()
     return value if re.search(r"[\u4e00-\u9fff]", value) else ""
+
+
+_ASCII_ASIDE = re.compile(r"\s*[（(][^（）()]*[A-Za-z][^（）()]*[）)]")
+_CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _has_cjk(value: str) -> bool:
+    return bool(_CJK_CHAR.search(value))
+
+
+def superseded_words(value: str) -> str:
+    """What replaced a document, for people: the Chinese name without file paths or English asides
+    ("财政部 税务总局公告2026年第10号（official/cn_2026_10_vat_transition.md）" → "财政部 税务总局公告2026年第10号")."""
+    words = _ASCII_ASIDE.sub("", value).strip()
+    return words if _has_cjk(words) else ("已被新文件取代" if value.strip() else "")
 
 
 def _first_title(text: str) -> str:

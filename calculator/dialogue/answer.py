@@ -1,271 +1,287 @@
-"""Cited answers to free questions: from the policy catalog when the question names an item, else extractive.
+"""Cited answers to free questions, each saying how much of the question the knowledge base covers.
 
-Every statement carries its citation as [n], and every citation's quote is text taken verbatim from a
-document: a catalog clause (verified at catalog load) or a sentence of a retrieved passage (cut from
-the passage, whose offsets point into the document). Nothing is generated, so nothing can be invented.
-When no passage covers the question (calculator/relevance.py) the answer says so plainly and cites
-nothing: a wrong citation is worse than none. The optional LLM (calculator/llm.py) may rephrase an
-answer afterwards; it never adds a citation.
+`coverage` (the `ask --json` contract, with `found`):
+- **full**: a catalog item or a passage shown holds what was asked (the amount for "多少", the date for
+  "什么时候" …: dialogue/asked.py); the first two lines state it with its citation marker.
+- **partial**: the knowledge base names the programme the question is about, but not what was asked
+  (许昌英才计划 is named, no amounts are held; a notice that ran out before the year asked about). The
+  answer names the document that mentions it, says plainly what is not held and which office to ask; it
+  never presents the mention as the answer.
+- **none**: nothing covers the question (another city, a consumer or personal matter, an invented
+  programme), or the question instructs the assistant (invent a subsidy, ignore the rules): an honest
+  "not found" or refusal, no citations.
+
+Every statement carries its citation as [n], and every quote is verbatim (dialogue/evidence.py). Nothing is
+generated, so nothing can be invented; the optional LLM (dialogue/llm.py) may rephrase afterwards and
+never adds a citation.
 """
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from calculator.core.config import get_settings
 from calculator.core.errors import UserError
-from calculator.core.vocabulary import ELIGIBLE, LEVEL_LABEL, NEED_INFO, OUTCOME_MARK, citation_line
+from calculator.core.textnorm import normalise
 from calculator.core.wording import message
-from calculator.search.relevance import RELEVANCE_MIN, QuestionTerms, normalise, question_terms
+from calculator.dialogue.asked import Asked, is_programme, read_question
+from calculator.dialogue.evidence import (
+    Citations,
+    Quote,
+    best_quote,
+    mention_quote,
+    named_policies,
+    part_text,
+    relevant_hits,
+    shown_text,
+)
+from calculator.dialogue.layout import (
+    fact_lines,
+    passage_citation,
+    passage_line,
+    related_items,
+    short_card,
+    shown_quote,
+    source,
+)
+from calculator.search.relevance import QuestionTerms, question_terms
 
 if TYPE_CHECKING:  # answers read a catalog and a match report they are handed (or load the defaults)
     from calculator.policy.catalog import Catalog, Policy
-    from calculator.policy.match import MatchReport, PolicyResult
+    from calculator.policy.match import MatchReport
     from calculator.search.retrieve import Hit
 
 log = logging.getLogger(__name__)
 
+FULL, PARTIAL, NONE = "full", "partial", "none"
+NOT_SEARCHED = "skipped: the question was not searched"
 MAX_QUESTION_CHARS = 500      # a question longer than this is cut (the retriever reads 2,000 at most)
-MAX_POLICIES = 3              # catalog items shown in full; more are listed by title
-MAX_PASSAGES = 3              # retrieved passages quoted in an extractive answer
-MAX_QUOTE_CHARS = 180         # a quoted sentence is cut (still verbatim: a prefix) beyond this
-CLOSE_TO_BEST = 0.2           # passages (and item titles) this far below the best one's coverage are left out
-DISTINCTIVE_TITLES = 3        # a title word shared by more items than this does not name an item
-_SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
-_LIST_MARK = re.compile(r"^[\s\-•·*]+")
-_LINE_BREAK = re.compile(r"\s*\n[\s\-•·*]*")
+MAX_POLICIES = 3              # catalog items named; one is shown as a card, the others by title
+MAX_PASSAGES = 3              # retrieved passages considered for the answer
+MORE_PASSAGES = 1             # passages quoted after the answer itself
 
 
 @dataclass
 class Answer:
-    """The `ask --json` contract: {answer, found, citations}, plus the catalog items it speaks of."""
+    """The `ask --json` contract: {answer, found, citations, coverage}, plus the catalog items it speaks of."""
 
     answer: str
     found: bool
     citations: list[dict[str, Any]]
     policies: list[str] = field(default_factory=list)
+    dense: str = ""          # "used", or why retrieval skipped dense search (search/readable.py)
+    coverage: str = NONE     # full | partial | none
 
     def to_json(self) -> dict[str, Any]:
-        return {"answer": self.answer, "found": self.found, "citations": self.citations, "policies": self.policies}
+        return {"answer": self.answer, "found": self.found, "citations": self.citations, "coverage": self.coverage,
+                "policies": self.policies, "dense": self.dense}
 
 
-class _Citations:
-    """Numbered citations in order of first use; the same quote from the same document keeps its number."""
+@dataclass
+class _Found:
+    """What retrieval and the catalog offer for one question, before it is worded."""
 
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
-        self._numbers: dict[tuple[str, str], int] = {}
+    question: str
+    asked: Asked
+    terms: QuestionTerms
+    hits: list[Any]
+    policies: list[Policy]
+    quotes: list[tuple[Hit, Quote]]
+    report: MatchReport | None
+    today: date
 
-    def number(self, citation: dict[str, Any]) -> int:
-        key = (citation["doc_id"], normalise(citation["quote"]))
-        if key not in self._numbers:
-            self.items.append(citation)
-            self._numbers[key] = len(self.items)
-        return self._numbers[key]
+    @property
+    def profile_known(self) -> bool:
+        return self.report is not None and bool(self.report.profile.model_dump(exclude_none=True))
 
-    def marks(self, citations: Iterable[dict[str, Any] | None]) -> str:
-        return "".join(f"[{n}]" for n in dict.fromkeys(self.number(c) for c in citations if c))
-
-
-def _condition_citations(condition: dict[str, Any]) -> list[dict[str, Any]]:
-    """A condition's clause, or, for a group that cites none itself (上年度未裁员或裁员率…), its parts' clauses."""
-    if condition.get("citation"):
-        return [condition["citation"]]
-    return [c for child in condition.get("children", []) for c in _condition_citations(child)]
+    def card(self, policy: Policy, cites: Citations, lead: str = "amount") -> list[str]:
+        assert self.report is not None
+        return short_card(self.report.result(policy.id), self.report.catalog, cites, self.profile_known, lead)
 
 
-# ---------------------------------------------------------------- catalog items named by the question
-
-def _title_words(title: str) -> set[str]:
-    from calculator.search.lexical import get_lexicon
-
-    lexicon = get_lexicon()
-    words = {normalise(w) for w in lexicon.tokenizer.lcut(title, HMM=False)}
-    return {w for w in words if len(w) > 1 and re.search(r"[\u4e00-\u9fff]", w) and w not in lexicon.stopwords}
+def _answer(text: str, coverage: str, cites: Citations | None = None, policies: list[Policy] | None = None) -> Answer:
+    citations = cites.items if cites else []
+    return Answer(text.strip(), bool(citations), citations, [p.id for p in policies or []][:MAX_POLICIES],
+                  coverage=coverage)
 
 
-_names_cache: dict[int, tuple[Catalog, dict[str, frozenset[str]]]] = {}
-
-
-def _policy_names(catalog: Catalog) -> dict[str, frozenset[str]]:
-    """policy id → the words of its title that name it (稳岗返还, 高新技术企业, 六税两费 …).
-
-    A word in more than DISTINCTIVE_TITLES titles (企业所得税) names a kind of benefit, not an item.
-    """
-    cached = _names_cache.get(id(catalog))
-    if cached is not None and cached[0] is catalog:
-        return cached[1]
-    words = {p.id: _title_words(p.title) for p in catalog.policies}
-    shared: dict[str, int] = {}
-    for found in words.values():
-        for word in found:
-            shared[word] = shared.get(word, 0) + 1
-    names = {pid: frozenset(w for w in found if shared[w] <= DISTINCTIVE_TITLES) for pid, found in words.items()}
-    _names_cache.clear()
-    _names_cache[id(catalog)] = (catalog, names)
-    return names
-
-
-def _card_text(policy: Policy) -> str:
-    item = policy.item
-    conditions = " ".join(n.text for n in policy.conditions.walk() if getattr(n, "text", ""))
-    return " ".join([item.title, item.benefit, item.apply.how, " ".join(item.apply.materials), conditions, *item.tags])
-
-
-def _cited_docs(policy: Policy) -> set[str]:
-    return {c.doc_id for c in policy.citations} | {n.cite.doc for n in policy.conditions.walk() if n.cite is not None}
-
-
-def named_policies(terms: QuestionTerms, catalog: Catalog, hits: list[Any]) -> list[Policy]:
-    """Catalog items the question is about, best first.
-
-    An item qualifies when one of the question's words (or a synonym) is a distinctive word of its
-    title and the item's text covers the question as well as a passage would have to. Of those, only
-    the items whose titles cover the question about as well as the best title are kept ("研发费用加计扣除"
-    is about 研发费用 first, not every 加计扣除); ties go to the item whose documents retrieval ranked higher.
-    """
-    said = {form for concept in terms.concepts for form in concept.forms}
-    names = _policy_names(catalog)
-    scored: list[tuple[float, float, int, Policy]] = []
-    for policy in catalog.policies:
-        if not names[policy.id] & said:
-            continue
-        card = _card_text(policy)
-        coverage = terms.coverage(card)
-        if coverage >= RELEVANCE_MIN and not terms.places_missing_from(card):
-            docs = _cited_docs(policy)
-            rank = next((i for i, hit in enumerate(hits) if hit.doc_id in docs), len(hits))
-            scored.append((terms.coverage(policy.title), coverage, rank, policy))
-    best = max((s[0] for s in scored), default=0.0)
-    scored = [s for s in scored if s[0] >= best - CLOSE_TO_BEST]
-    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
-    return [s[3] for s in scored]
-
-
-# ---------------------------------------------------------------- passages
-
-@dataclass(frozen=True)
-class _Quote:
-    text: str
-    start: int      # offsets into the passage text
-    end: int
-
-
-def _sentences(text: str) -> list[_Quote]:
-    out = []
-    for m in _SENTENCE.finditer(text):
-        raw = m.group()
-        mark = _LIST_MARK.match(raw)
-        lead = len(mark.group()) if mark else 0
-        body = raw[lead:].rstrip()
-        if len(body.strip()) >= 4:
-            out.append(_Quote(body, m.start() + lead, m.start() + lead + len(body)))
-    return out
-
-
-def _best_quote(hit: Hit, terms: QuestionTerms) -> _Quote:
-    """The passage's sentence that covers most of the question (a short one keeps its successor)."""
-    sentences = _sentences(hit.text) or [_Quote(hit.text.strip(), 0, len(hit.text.strip()))]
-    scores = [terms.coverage(s.text) for s in sentences]
-    i = max(range(len(sentences)), key=lambda n: (scores[n], -n))
-    quote = sentences[i]
-    if len(quote.text) < 40 and i + 1 < len(sentences):
-        following = sentences[i + 1]
-        quote = _Quote(hit.text[quote.start:following.end], quote.start, following.end)
-    if len(quote.text) > MAX_QUOTE_CHARS:
-        quote = _Quote(quote.text[:MAX_QUOTE_CHARS], quote.start, quote.start + MAX_QUOTE_CHARS)
-    return quote
-
-
-def _passage_citation(hit: Hit, quote: _Quote) -> dict[str, Any]:
-    return {"doc_id": hit.doc_id, "doc_title": hit.doc_title, "doc_number": hit.doc_number, "locator": hit.locator,
-            "quote": quote.text, "summary": hit.is_summary, "note": hit.note,
-            "start": hit.start + quote.start, "end": hit.start + quote.end, "passage_id": hit.passage_id}
-
-
-def relevant_hits(hits: list[Any], terms: QuestionTerms) -> list[Any]:
-    """Hits that cover the question (RELEVANCE_MIN) and come close to the best one, in retrieval order;
-    none when the question names a place the best of them does not mention."""
-    scored = [(terms.coverage(f"{h.doc_title} {h.locator} {h.text}"), h) for h in hits]
-    best = max((s for s, _ in scored), default=0.0)
-    if best < RELEVANCE_MIN:
-        return []
-    kept = [h for s, h in scored if s >= RELEVANCE_MIN and s >= best - CLOSE_TO_BEST]
-    return [h for h in kept if not terms.places_missing_from(f"{h.doc_title} {h.text}")]
-
-
-# ---------------------------------------------------------------- wording
-
-def _status_line(result: PolicyResult) -> str:
-    if result.status == ELIGIBLE:
-        amount = f"，{result.amount_text}" if result.amount_text else ""
-        return f"按您目前提供的信息：✅ 符合{amount}"
-    if result.status == NEED_INFO:
-        return f"按您目前提供的信息：❓ 还需补充 {'、'.join(result.missing_labels)}"
-    reason = result.validity_condition["detail"] if result.validity_condition else next(
-        (t.text for t in result.conditions if t.outcome == "not_met"), "")
-    near = f"（{result.near_miss}）" if result.near_miss else ""
-    return f"按您目前提供的信息：❌ 不符合{('：' + reason) if reason else ''}{near}"
-
-
-def _policy_card(result: PolicyResult, catalog: Catalog, cites: _Citations, profile_known: bool) -> list[str]:
-    data = result.to_json(catalog)
-    item = result.policy.item
-    lines = [f"**{item.title}**（{LEVEL_LABEL.get(item.level, item.level)}｜{item.mode}｜{item.department}）",
-             f"- 优惠内容：{item.benefit}{cites.marks(data['citations'][:3])}"]
-    conditions = [c for c in data["conditions"] if c.get("id") != "validity"]
-    if conditions:
-        lines.append("- 主要条件：")
-        for c in conditions[:6]:
-            mark = f"{OUTCOME_MARK.get(c['outcome'], '')} " if profile_known else ""
-            lines.append(f"  - {mark}{c['text']}{cites.marks(_condition_citations(c))}")
-    how = [item.apply.how]
-    if item.apply.materials:
-        how.append("需准备：" + "、".join(item.apply.materials))
-    if item.apply.deadline:
-        how.append("时限：" + item.apply.deadline)
-    if item.apply.where:
-        how.append("办理地点：" + item.apply.where)
-    lines.append(f"- 办理（政策目录整理，以主管部门办事指南为准）：{'；'.join(how)}")
-    validity = data["validity"]
-    if validity["from"] or validity["until"]:
-        expired = "（已到期）" if data["expired"] else ""
-        lines.append(f"- 有效期：{validity['from'] or '—'} 至 {validity['until'] or '—'}{expired}")
-    if profile_known:
-        lines.append(f"- {_status_line(result)}")
-    caveat = item.caveat or data["caveat"]   # the item's own words; the results panel lists every caveat
-    if caveat:
-        lines.append(f"- ⚠ {caveat}")
-    return lines
-
-
-def _passage_lines(hits: list[Any], terms: QuestionTerms, cites: _Citations) -> list[str]:
-    lines = []
-    for hit in hits:
-        quote = _best_quote(hit, terms)
-        cut = "…" if quote.end - quote.start >= MAX_QUOTE_CHARS else ""
-        source = citation_line(hit.doc_title, hit.doc_number, hit.locator, hit.is_summary)
-        shown = _LINE_BREAK.sub(" ", quote.text.strip())   # one Markdown line; the citation keeps the original
-        lines.append(f"- {source}：“{shown}{cut}”{cites.marks([_passage_citation(hit, quote)])}")
-    return lines
+def refusal() -> Answer:
+    """The answer to a message that instructs the assistant (invent a subsidy, ignore the rules): no, and why."""
+    refused = _answer(message("refused_instruction"), NONE)
+    refused.dense = NOT_SEARCHED
+    return refused
 
 
 def _not_found(places: list[str]) -> Answer:
     text = message("not_found")
     if places:
         text = message("out_of_scope_place", places="、".join(dict.fromkeys(places))) + "\n\n" + text
-    return Answer(text, False, [])
+    return _answer(text, NONE)
+
+
+# ---------------------------------------------------------------- full
+
+def _lead_aspect(found: _Found, policy: Policy) -> str | None:
+    """The first asked aspect the item's own part answers (its benefit for 多少, its procedure for 怎么申请 …)."""
+    return next((a.name for a in found.asked.aspects if a.holds.search(part_text(policy, a.name))), None)
+
+
+def _full(found: _Found) -> Answer:
+    """The answer itself first: the short card of the item the question names when the item's card says it,
+    else the sentence that states it (a fact question gets the fact, not cards)."""
+    cites = Citations()
+    holding = sorted(((hit, quote) for hit, quote in found.quotes if found.asked.held_by(quote.text)),
+                     key=lambda pair: -found.terms.coverage(pair[1].text))  # the sentence saying most of it first
+    lead: tuple[Policy, str] | None = None
+    if found.policies and not found.asked.aspects:
+        lead = (found.policies[0], "amount")
+    else:
+        lead = next(((p, a) for p in found.policies if (a := _lead_aspect(found, p))), None)
+    fact = None if lead else (holding[0] if holding else None)
+    if lead is None and fact is None:   # only some other part of an item's card holds it
+        lead = next(((p, "amount") for p in found.policies if found.asked.held_by(shown_text(p))), None)
+    if lead is None and fact is None:
+        fact = found.quotes[0]
+    lines: list[str] = []
+    if lead is not None:
+        lines += found.card(lead[0], cites, lead[1])
+        others = [p for p in found.policies if p is not lead[0]]
+        shown = {normalise(c["quote"]) for c in cites.items}   # a clause the card does not already quote
+        more = [(h, q) for h, q in (holding if found.asked.aspects else found.quotes) if normalise(q.text) not in shown]
+    else:
+        assert fact is not None
+        lines += fact_lines(*fact, cites)
+        others = list(found.policies)
+        more = [(h, q) for h, q in holding if h is not fact[0]]
+    if more:
+        lines += ["相关条文："] + [passage_line(hit, quote, cites) for hit, quote in more[:MORE_PASSAGES]]
+    if others and found.report is not None:
+        lines.append(related_items([found.report.result(p.id) for p in others[:MAX_POLICIES - 1]], found.profile_known))
+    return _answer("\n".join(lines), FULL, cites, [lead[0], *others] if lead else others)
+
+
+# ---------------------------------------------------------------- partial and none
+
+def _office(found: _Found, policy: Policy | None, mention: str = "") -> str:
+    from calculator.corpus.tables import load_tables
+
+    if policy is not None:
+        return policy.item.department
+    return load_tables(get_settings().tables_dir).office_for(found.question, mention)
+
+
+def _day(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _item_citation(found: _Found, policy: Policy, naming: str = "") -> list[dict[str, Any]]:
+    """The item's clause that names `naming` (its end year), else its first clause."""
+    assert found.report is not None
+    citations = found.report.result(policy.id).to_json(found.report.catalog)["citations"]
+    return [next((c for c in citations if naming and naming in c["quote"]), citations[0])] if citations else []
+
+
+def _partial_item(found: _Found, policy: Policy, expired_year: int | None) -> Answer:
+    """The question names a catalog item whose card does not hold what was asked (or ran out before the year asked)."""
+    cites = Citations()
+    until = policy.item.validity.until
+    marks = cites.marks(_item_citation(found, policy, f"{until.year}年" if expired_year and until else ""))
+    if expired_year is not None and until is not None:
+        head = message("partial_year", title=policy.item.title, until=_day(until), marks=marks, year=expired_year)
+    else:
+        head = message("partial_item", title=policy.item.title, marks=marks, missing=found.asked.missing_label)
+    lines = [head, message("ask_office", office=_office(found, policy)), "政策目录中该项的内容如下："]
+    lines += found.card(policy, cites)
+    return _answer("\n".join(lines), PARTIAL, cites, [policy])
+
+
+MAX_NAME_WORDS = 4            # 许昌 + 英才 + 计划: a programme's name is a short run of words ending in its kind
+
+
+def _programme_names(found: _Found) -> list[str]:
+    """Names of the programmes the question names, longest first: each run of up to MAX_NAME_WORDS words ending
+    in a programme word (许昌英才计划, 英才计划, 计划), then that word's synonyms."""
+    from calculator.search.lexical import get_lexicon
+
+    words = [normalise(w) for w in get_lexicon().tokenizer.lcut(normalise(found.question), HMM=False)]
+    concepts = {c.word: c for c in found.terms.concepts if not c.place}
+    names: list[str] = []
+    for end, word in enumerate(words):
+        if word in concepts and is_programme(word):
+            names += ["".join(words[start:end + 1]) for start in range(max(0, end - MAX_NAME_WORDS + 1), end + 1)]
+            names += concepts[word].forms
+    return sorted(dict.fromkeys(names), key=len, reverse=True)
+
+
+def _mentioned(found: _Found) -> tuple[Hit, Quote, str] | None:
+    """A retrieved passage naming a programme the question names (许昌英才计划, 人才公寓 …), with its sentence."""
+    names = _programme_names(found)
+    if not names:
+        return None
+    shown = [h for h, _ in found.quotes]
+    for hit in shown + [h for h in found.hits if h not in shown]:
+        mention = mention_quote(hit, names)
+        if mention is not None:
+            return hit, *mention
+    return None
+
+
+def _partial_mention(found: _Found, hit: Hit, quote: Quote, topic: str) -> Answer:
+    cites = Citations()
+    marks = cites.marks([passage_citation(hit, quote)])
+    lines = [message("partial_mention", source=source(hit), topic=topic, marks=marks, missing=found.asked.missing_label),
+             message("ask_office", office=_office(found, None, quote.text)),
+             f"原文：“{shown_quote(quote)}”{marks}"]
+    return _answer("\n".join(lines), PARTIAL, cites)
+
+
+def _unknown_names(found: _Found) -> list[str]:
+    """Quoted names (“莲城小巨人”) that no item or passage found for the question contains."""
+    shown = normalise(" ".join([*(h.text for h in found.hits), *(p.item.title for p in found.policies)]))
+    return [name for name in found.asked.names if normalise(name) not in shown]
+
+
+def _expired_before(found: _Found) -> tuple[Policy, int] | None:
+    """The named item's validity ended before the year the question asks about."""
+    year = found.asked.year
+    if year is None or not found.policies:
+        return None
+    policy = found.policies[0]
+    until = policy.item.validity.until
+    return (policy, year) if until is not None and until.year < year else None
+
+
+def _judged(found: _Found) -> Answer:
+    """full, partial or none for a question retrieval found something for."""
+    unknown = _unknown_names(found)
+    if unknown:
+        return _answer(message("unknown_name", names="、".join(unknown)) + "\n\n" + message("not_found"), NONE)
+    expired = _expired_before(found)
+    if expired is not None:
+        policy, year = expired
+        if year > found.today.year:
+            until = _day(policy.item.validity.until)  # type: ignore[arg-type]
+            return _answer(message("future_year", year=year, until=until) + "\n\n" + message("not_found"), NONE)
+        return _partial_item(found, policy, year)
+    if any(found.asked.held_by(q.text) for _, q in found.quotes) or any(
+            found.asked.held_by(shown_text(p)) for p in found.policies):
+        return _full(found)
+    if found.policies:
+        return _partial_item(found, found.policies[0], None)
+    mentioned = _mentioned(found)
+    if mentioned is not None:
+        return _partial_mention(found, *mentioned)
+    return _not_found([])
 
 
 # ---------------------------------------------------------------- the entry point
 
 def ask(question: str, profile: Any = None, k: int = 5, today: date | None = None,
         report: MatchReport | None = None, catalog: Catalog | None = None) -> Answer:
-    """Answer `question` from the knowledge base with citations, or say plainly that it has no answer.
+    """Answer `question` from the knowledge base with citations and its coverage, or say plainly that it has none.
 
     `profile` (a mapping or Profile; optional) adds the enterprise's current status to each catalog
     item the question names; `report`, when the caller already matched that profile, saves the work
@@ -281,36 +297,29 @@ def ask(question: str, profile: Any = None, k: int = 5, today: date | None = Non
         answer.answer = f"{message('question_truncated', chars=MAX_QUESTION_CHARS)}\n\n{answer.answer}"
         return answer
     started = time.perf_counter()
+    day = today or (report.today if report is not None else get_settings().today)
+    asked = read_question(question, day)
+    if asked.instruction:   # refused before anything is looked up: nothing in it is acted on
+        log.info("ask: instruction refused")
+        return refusal()
     terms = question_terms(question)
     hits = search(question, k=k)
     catalog = catalog or (report.catalog if report is not None else _configured_catalog())
-    policies = named_policies(terms, catalog, hits)
-    passages = relevant_hits(hits, terms)
+    policies = named_policies(terms, catalog, hits)[:MAX_POLICIES]
+    passages = relevant_hits(hits, terms)[:MAX_PASSAGES]
     if not policies and not passages:
-        log.info("ask: not found (%d hits, %.0f ms)", len(hits), (time.perf_counter() - started) * 1000)
-        return _not_found(list(terms.foreign_places))
-    cites = _Citations()
-    lines: list[str] = []
-    if policies:
-        if report is None:
+        answer = _not_found(list(terms.foreign_places))
+    else:
+        if policies and report is None:
             from calculator.policy.match import match_profile
 
             report = match_profile(profile if profile is not None else {}, catalog=catalog, today=today)
-        known = bool(report.profile.model_dump(exclude_none=True))
-        for policy in policies[:MAX_POLICIES]:
-            lines += _policy_card(report.result(policy.id), catalog, cites, known) + [""]
-        if len(policies) > MAX_POLICIES:
-            lines += ["另有相关政策：" + "、".join(p.title for p in policies[MAX_POLICIES:]), ""]
-        passages = passages[:MAX_PASSAGES - 1]
-        if passages:
-            lines.append("相关条文：")
-    else:
-        passages = passages[:MAX_PASSAGES]
-        lines.append("知识库中与您的问题最相关的条文：")
-    lines += _passage_lines(passages, terms, cites)
-    log.info("ask: found (%d items, %d passages, %.0f ms)", len(policies), len(passages),
-             (time.perf_counter() - started) * 1000)
-    return Answer("\n".join(lines).strip(), True, cites.items, [p.id for p in policies[:MAX_POLICIES]])
+        quotes = [(hit, best_quote(hit, terms, asked)) for hit in passages]
+        answer = _judged(_Found(question, asked, terms, list(hits), policies, quotes, report, day))
+    answer.dense = hits.dense
+    log.info("ask: %s (%d items, %d citations, %.0f ms)", answer.coverage, len(answer.policies),
+             len(answer.citations), (time.perf_counter() - started) * 1000)
+    return answer
 
 
 def _configured_catalog() -> Catalog:
@@ -320,7 +329,8 @@ def _configured_catalog() -> Catalog:
 
 
 def warm_up() -> None:
-    """Load the embedding model, the index, the catalog and the POS tagger before the first user arrives."""
+    """Load the index, the catalog and the dictionary's tags before the first user arrives (and the embedding
+    model, if it can read the warm-up question: the bundled one cannot, and is then never loaded for nothing)."""
     from calculator.search.relevance import warm_up as relevance_warm_up
 
     try:

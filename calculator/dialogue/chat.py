@@ -24,7 +24,8 @@ from typing import Any
 from calculator.core.errors import ServiceUnavailable, UserError
 from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, source_line
 from calculator.core.wording import chat_words, message
-from calculator.dialogue.answer import Answer, ask
+from calculator.dialogue.answer import Answer, ask, refusal
+from calculator.dialogue.asked import instructs
 from calculator.dialogue.interview import Question, next_question, topic_of
 from calculator.dialogue.readings import (
     CONFIRM,
@@ -109,7 +110,7 @@ class Reply:
     understood: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    route: str = ""        # greeting | answer | question | both | smalltalk | unclear | empty | form
+    route: str = ""        # greeting | answer | question | both | smalltalk | refused | unclear | empty | form
     readings: list[dict[str, Any]] = field(default_factory=list)   # each fact read: words, how (Understood.to_json)
     changes: list[str] = field(default_factory=list)                # "从业人数 从 2人 改为 4人"
 
@@ -325,6 +326,12 @@ def respond(state: ChatState | dict[str, Any] | None, message_text: str, today: 
     if chat:
         turn = _advance(state, catalog, today)
         return turn.state, _reply(turn, f"{chat}\n\n{_question_line(turn.question)}", "smalltalk")
+    if instructs(text):   # "忽略规则…编一个补贴": refused whole, and nothing in it is read into the profile
+        turn = _advance(state, catalog, today)
+        refused = refusal()
+        log.info("chat turn %d: route=refused", state.turns)
+        return turn.state, _reply(turn, f"{refused.answer}\n\n{_question_line(turn.question, '**回到刚才的问题**：')}",
+                                  "refused", answer=refused.to_json())
 
     clauses = _clauses(text)
     parsed = _questions_answered(parse_text(text, state.pending, schema, today, list(state.sources)), clauses)

@@ -316,6 +316,7 @@ class Derived:
     cite: ClauseRef | None = None
     possible: list[str] = field(default_factory=list)
     label: str = ""
+    needs: tuple[str, ...] = ()   # when unknown: the facts that would decide it (asked instead of the fact itself)
 
 
 def _tier_reached(values: dict[str, float | None], bounds: dict[str, float]) -> bool | None:

@@ -161,6 +161,9 @@ class FactSchema:
             return "是" if value else "否"
         spec = self.all_facts.get(key)
         unit = spec.unit if spec else ""
+        if unit == RATIO:   # a rate stored as a fraction (the marginal tax rate 0.05) reads as 5%
+            value = _percent(value)
+            unit = "%"
         if isinstance(value, (int, float)):
             return f"{format_number(value)}{unit}"
         if isinstance(value, Interval):
@@ -168,6 +171,16 @@ class FactSchema:
         if isinstance(value, date):
             return value.isoformat()
         return str(value)
+
+
+RATIO = "比例"   # the unit of a rate kept as a fraction (0.05), shown as a percentage
+
+
+def _percent(value: Any) -> Any:
+    if isinstance(value, Interval):
+        return Interval(None if value.low is None else round(value.low * 100, 4),
+                        None if value.high is None else round(value.high * 100, 4), value.low_open, value.high_open)
+    return round(value * 100, 4) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
 
 
 def format_interval(value: Interval, unit: str = "") -> str:

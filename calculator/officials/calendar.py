@@ -3,9 +3,9 @@ in force — and which texts the answers rest on are partial or of doubtful vali
 
 Today is an input (default: CALCULATOR_TODAY or the system date) because the same catalog answers
 differently on different days; tests and the CLI pin it. Item windows come from the catalog
-(`validity.from/until`); document doubts come from the corpus front-matter (`completeness`,
-`valid_until`, `note`, `caveat`, `kind: summary`), which is free text written by people: the markers
-below are how that text says "not verified".
+(`validity.from/until`); document doubts come from the corpus front-matter (`kind: summary`,
+`completeness: partial`, an ISO `valid_until`, `superseded_by`, `caveat`). Only the Chinese, user-facing
+keys are shown: `note` and `source` are for maintainers (often English) and never reach officials' screens.
 """
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ from typing import TYPE_CHECKING, Any
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
 from calculator.core.vocabulary import CURRENT, EXPIRED, EXPIRING, LEVEL_LABEL, NOT_YET, VALIDITY_LABEL, validity_state
+from calculator.corpus.documents import superseded_words
 from calculator.policy.catalog import Catalog, load_catalog
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 if TYPE_CHECKING:
     from calculator.corpus.documents import Document
@@ -29,13 +32,6 @@ IN_FORCE = CURRENT  # the calendar's "in force" is the matcher's "current"
 STATE_LABEL = {state: VALIDITY_LABEL[state] for state in (EXPIRING, NOT_YET, IN_FORCE, EXPIRED)}  # listing order
 DOUBT_LABEL = {"validity": "有效性存疑", "partial_text": "依据文本不完整", "amount": "金额为估算",
                "local_rules": "地方细则未入库"}
-# How the corpus front-matter says something is unsettled (matched case-insensitively). In `valid_until`
-# any of them puts the validity in doubt; a `note` is flagged only when it asks for a check, since notes
-# also mention what *other* texts superseded.
-VALIDITY_MARKERS = ("check", "verify", "superseded", "not verified", "未知", "未核实", "待核实", "存疑", "废止", "失效")
-NOTE_MARKERS = ("check", "verify", "not verified", "未核实", "待核实")
-FULL_TEXT = ("full", "全文", "完整")  # a `completeness` starting otherwise means the text may be partial
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -79,19 +75,16 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _mentions(text: str, markers: tuple[str, ...]) -> bool:
-    lowered = text.lower()
-    return any(marker in lowered for marker in markers)
-
-
 def document_reasons(doc: Document, today: date, within_days: int) -> list[str]:
     """Why a document's text or validity should be checked before relying on it (empty: nothing to say)."""
     reasons = []
     if doc.kind == "summary":
         reasons.append("仅有本项目摘要，原文未入库（以原文为准）")
     completeness = (doc.completeness or "").strip()
-    if completeness and not completeness.lower().startswith(FULL_TEXT):
-        reasons.append(f"正文可能不完整：{completeness}")
+    if completeness == "partial":
+        reasons.append("正文不完整（仅部分条款入库）")
+    elif completeness and completeness != "full":
+        reasons.append("正文可能不完整（完整性未以 full/partial 载明）")
     until = (doc.valid_until or "").strip()
     if _ISO_DATE.match(until):
         end = date.fromisoformat(until)
@@ -99,10 +92,10 @@ def document_reasons(doc: Document, today: date, within_days: int) -> list[str]:
             reasons.append(f"已于 {until} 到期")
         elif (end - today).days <= within_days:
             reasons.append(f"将于 {until} 到期")
-    elif until and _mentions(until, VALIDITY_MARKERS):
-        reasons.append(f"有效性待核实：{until}")
-    if doc.note and _mentions(doc.note, NOTE_MARKERS):
-        reasons.append(f"说明：{doc.note}")
+    elif until:
+        reasons.append("有效期未以日期载明，需核实")
+    if (doc.superseded_by or "").strip():
+        reasons.append(f"已被取代：{superseded_words(doc.superseded_by)}")
     if doc.caveat:
         reasons.append(f"提示：{doc.caveat}")
     return reasons

@@ -31,6 +31,7 @@ from calculator.facts.profile import facts, validate_profile
 from calculator.facts.schema import FactSchema, default_schema
 from calculator.policy.catalog import Catalog, load_catalog
 from calculator.policy.fingerprint import catalog_fingerprint
+from calculator.policy.match import law_of_the_day
 
 NO_CERT = "无"
 CERT_SET = "certifications"
@@ -391,7 +392,9 @@ def _compute(catalog: Catalog, today: date, fingerprint: str) -> CoverageReport:
     current = [p for p in catalog.policies if p.status_on(today) == CURRENT]
     tests = [(p.id, p.test) for p in current]
     results = []
-    for segment, values in _all_segment_facts(today, catalog.schema):
+    for segment, own in _all_segment_facts(today, catalog.schema):
+        values = dict(own)
+        law_of_the_day(values, catalog, today)   # the parameters and law-derived facts of the day, as the matcher
         eligible, need_info = [], []
         for policy_id, test in tests:
             verdict = test(values)

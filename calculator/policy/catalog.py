@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from calculator.core.config import PROJECT_ROOT, get_settings
 from calculator.core.errors import LocatedError, UserError
-from calculator.core.vocabulary import validity_state
+from calculator.core.vocabulary import VALIDITY_LABEL, validity_state
 from calculator.corpus.citation import Citation, ClauseRef, resolve
 from calculator.facts.schema import NUMERIC, FactSchema, load_schema
 from calculator.policy.derived import DerivedRule, parse_rules
@@ -145,6 +145,7 @@ class Policy:
     amount: Formula | None
     near_miss_margin: float
     source: str
+    parameters: Parameters = field(default_factory=lambda: Parameters({}), repr=False)
 
     def __post_init__(self) -> None:
         # Plain attributes for the per-match hot path (no model attribute chains).
@@ -167,6 +168,14 @@ class Policy:
         """current | expired | not_yet: an expired item is never offered as current."""
         return validity_state(self.valid_from, self.valid_until, today)
 
+    def labels(self, names: tuple[str, ...] | list[str]) -> list[str]:
+        """Facts and parameters in words (a parameter with no value is named by what it is, not its id)."""
+        return labels(names, self.conditions.schema, self.parameters)
+
+
+def labels(names: tuple[str, ...] | list[str], schema: FactSchema, parameters: Parameters) -> list[str]:
+    return [parameters.label(name) or schema.label(name) for name in names]
+
 
 @dataclass(eq=False)
 class Catalog:
@@ -188,12 +197,29 @@ class Catalog:
                 return policy
         raise KeyError(policy_id)
 
+    def labels(self, names: tuple[str, ...] | list[str]) -> list[str]:
+        return labels(names, self.schema, self.parameters)
+
     def citation(self, ref: ClauseRef) -> Citation:
         """The verified citation for a clause reference (checked at load; resolved now if new)."""
         found = self.citations.get(ref)
         if found is None:
             found = self.citations[ref] = resolve(ref, self.docs)
         return found
+
+    def listing(self, today: date) -> list[dict[str, Any]]:
+        """Every item as other systems read it (`GET /api/v1/policies`): validity on `today`, mode, clauses."""
+        out = []
+        for p in self.policies:
+            state = p.status_on(today)
+            validity = {"from": _iso(p.item.validity.valid_from), "until": _iso(p.item.validity.until),
+                        "status": state, "label": VALIDITY_LABEL[state]}
+            out.append({"policy_id": p.id, "title": p.title, "level": p.item.level, "issuer": p.item.issuer,
+                        "department": p.item.department, "mode": p.item.mode, "benefit": p.item.benefit,
+                        "validity": validity, "apply": p.item.apply.model_dump(),
+                        "citations": [c.to_json() for c in p.citations], "caveats": list(p.caveats),
+                        "doubt": list(p.item.doubt), "tags": list(p.item.tags)})
+        return out
 
     def report(self, today: date) -> dict[str, Any]:
         """What `python -m calculator catalog` shows: items, spread, validity on `today`, caveats."""
@@ -203,6 +229,7 @@ class Catalog:
             "valid_until": _iso(p.item.validity.until), "caveats": list(p.caveats), "doubt": list(p.item.doubt),
             "conditions": sum(isinstance(n, Leaf) for n in p.conditions.walk()), "file": p.source,
         } for p in self.policies]
+        law = self.parameters.on(today)
         return {
             "today": today.isoformat(),
             "items": items,
@@ -214,6 +241,10 @@ class Catalog:
             "definitions": list(self.definitions),
             "quotes_verified": len(self.citations),
             "documents_cited": sorted({c.doc_id for c in self.citations.values()}),
+            "parameters": len(self.parameters),
+            "parameters_unverified": sorted(n for n, v in law.items() if v.value is not None and not v.verified),
+            "parameters_without_value": sorted(p.name for p in self.parameters if law.get(p.name) is None
+                                               or law[p.name].value is None),
         }
 
 
@@ -406,7 +437,7 @@ class _Loader:
         if len(self.problems) > before:
             return None
         margin = item.near_miss_margin if item.near_miss_margin is not None else default_margin
-        return Policy(item, conditions, tuple(citations), caveats, amount, margin, file)
+        return Policy(item, conditions, tuple(citations), caveats, amount, margin, file, self.parameters)
 
     def _formula(self, file: str, item: PolicyItem) -> Formula | None:
         if item.amount is None:
@@ -448,7 +479,7 @@ def _assemble(loader: _Loader, definitions_raw: Any, definitions_file: str,
     loader.verify_parameters()
     definitions, margin = loader.definitions(definitions_raw, definitions_file)
     policies = [p for raw, file, stem in items if (p := loader.policy(raw, file, stem, margin)) is not None]
-    _check_alternatives(loader, policies)
+    _check_alternatives(loader, policies, {stem for _, _, stem in items})
     if loader.problems:
         raise CatalogError(loader.problems)
     catalog = Catalog(policies, definitions, loader.docs, loader.citations, margin, loader.schema,
@@ -457,11 +488,16 @@ def _assemble(loader: _Loader, definitions_raw: Any, definitions_file: str,
     return catalog
 
 
-def _check_alternatives(loader: _Loader, policies: list[Policy]) -> None:
-    """`alternatives` name real items, never the item itself, and go both ways (A lists B iff B lists A)."""
+def _check_alternatives(loader: _Loader, policies: list[Policy], read: set[str]) -> None:
+    """`alternatives` name real items, never the item itself, and go both ways (A lists B iff B lists A).
+
+    `read` are the ids of every item file: one that failed to load has its own problem already, so an
+    alternative naming it is not reported a second time."""
     by_id = {p.id: p for p in policies}
     for policy in policies:
         for other in policy.item.alternatives:
+            if other in read and other not in by_id:
+                continue
             if other == policy.id or other not in by_id:
                 loader.problem(policy.source, "alternatives", f"二选一条目“{other}”不存在或是本条目自身",
                                f"alternative {other!r} is not another item of the catalog")
@@ -493,7 +529,7 @@ def _stamp(*folders: Path) -> tuple[tuple[str, int, int], ...]:
 
 def load_catalog(policies_dir: Path | str | None = None, docs: Mapping[str, Any] | None = None,
                  *, strict: bool = False) -> Catalog:
-    """Load, verify and compile the catalog; cached until a policy or document file changes.
+    """Load, verify and compile the catalog; cached until a policy, parameter or document file changes.
 
     A broken file raises CatalogError naming file and field — unless a good catalog from the same
     folder was loaded earlier in this process and `strict` is False: then that last good catalog keeps
@@ -508,7 +544,7 @@ def load_catalog(policies_dir: Path | str | None = None, docs: Mapping[str, Any]
         return _build(folder, docs, schema)
     from calculator.corpus.documents import load_corpus
 
-    key = (str(folder), _stamp(folder, settings.docs_dir), str(schema.folder), id(schema))
+    key = (str(folder), _stamp(folder, parameters_dir(folder), settings.docs_dir), str(schema.folder), id(schema))
     if _cache["key"] == key:
         return _cache["catalog"]
     if _cache["failed_key"] != key:

@@ -14,7 +14,7 @@ other derived fact). Two kinds of rule:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from calculator.core.errors import LocatedError
 from calculator.corpus.citation import ClauseRef
 from calculator.facts.interval import Interval
 from calculator.facts.profile import Derived
-from calculator.facts.schema import FactSchema, format_interval, format_number
+from calculator.facts.schema import FactSchema
 from calculator.policy.formula import Formula
 
 if TYPE_CHECKING:
@@ -45,14 +45,15 @@ class DerivedRule:
     years: str = ""         # valid_while: the parameter giving how many years it is valid
 
     def compute(self, facts: Mapping[str, Any], today: date, definitions: Mapping[str, Definition],
-                schema: FactSchema) -> Derived:
+                schema: FactSchema, words: Callable[[tuple[str, ...]], list[str]] | None = None) -> Derived:
+        """The fact on `today`; `words` names facts and parameters for people (default: the schema's labels)."""
         label = schema.label(self.name)
         if self.formula is not None:
-            return self._from_formula(facts, definitions, label, schema)
+            return self._from_formula(facts, definitions, label, schema, words or schema.labels)
         return self._validity(facts, today, label)
 
     def _from_formula(self, facts: Mapping[str, Any], definitions: Mapping[str, Definition], label: str,
-                      schema: FactSchema) -> Derived:
+                      schema: FactSchema, words: Callable[[tuple[str, ...]], list[str]]) -> Derived:
         assert self.formula is not None
         known = dict(facts)
         for name in self.formula.names:
@@ -60,14 +61,32 @@ class DerivedRule:
                 verdict = definitions[name].node.test(facts)
                 known[name] = verdict if isinstance(verdict, bool) else None
         result = self.formula.evaluate(known)
-        spec_unit = schema.all_facts[self.name].unit
+        basis = self._basis(known, schema)
         if result.value is not None:
-            return Derived(self.name, result.value, f"{self.text}：{_shown(result.value, spec_unit)}", self.cite, [], label)
+            return Derived(self.name, result.value, f"{self.text}：{schema.format_value(self.name, result.value)}{basis}",
+                           self.cite, [], label)
         if result.is_range:
             value = Interval(result.low, result.high)
-            return Derived(self.name, value, f"{self.text}：{_shown(value, spec_unit)}（尚不能确定，按可能的范围）",
-                           self.cite, [], label)
-        return Derived(self.name, None, f"{self.text}：需要{'、'.join(result.missing) or '更多信息'}", self.cite, [], label)
+            return Derived(self.name, value, f"{self.text}：{schema.format_value(self.name, value)}（尚不能确定，按可能的范围）"
+                                             f"{basis}", self.cite, [], label)
+        return Derived(self.name, None, f"{self.text}：需要{'、'.join(words(result.missing)) or '更多信息'}", self.cite, [],
+                       label, result.missing)
+
+    def _basis(self, known: Mapping[str, Any], schema: FactSchema) -> str:
+        """What the formula's result rests on: its facts and yes/no conditions as they stand
+        ("（年应纳税所得额 200万元；小型微利企业：是；高新技术企业证书在有效期内：否）")."""
+        assert self.formula is not None
+        parts = []
+        for name in self.formula.names:
+            if "." in name:
+                continue
+            value = known.get(name)
+            label = schema.label(name)   # a definition (小型微利企业) is its own name
+            if value is None or isinstance(value, bool):
+                parts.append(f"{label}：{'未定' if value is None else '是' if value else '否'}")
+            else:
+                parts.append(f"{label} {schema.format_value(name, value)}")
+        return f"（{'；'.join(parts)}）" if parts else ""
 
     def _validity(self, facts: Mapping[str, Any], today: date, label: str) -> Derived:
         held, year, years = facts.get(self.held), facts.get(self.since_year), facts.get(self.years)
@@ -86,13 +105,6 @@ class DerivedRule:
         if held is True:
             return Derived(self.name, True, "企业表示目前持有有效期内的证书", self.cite, [], label)
         return Derived(self.name, None, "证书情况未知", self.cite, [], label)
-
-
-def _shown(value: float | Interval, unit: str) -> str:
-    if isinstance(value, Interval):
-        low = Interval(value.low * 100 if value.low is not None else None, value.high * 100 if value.high is not None else None)
-        return format_interval(low, "%")
-    return f"{format_number(round(value * 100, 2))}%" if unit == "比例" else format_number(value)
 
 
 def parse_rules(raw: Any, schema: FactSchema, kinds: Mapping[str, str], parameter_names: set[str]) -> dict[str, DerivedRule]:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from calculator.policy.catalog import Catalog, Policy
+from calculator.policy.parameters import Parameter
 from calculator.policy.rules.tree import Group, Leaf, Node, Not, Ref
 
 
@@ -20,7 +21,8 @@ def _signature(node: Node) -> Any:
     but they are shown to people, so they are included too)."""
     if isinstance(node, Leaf):
         value = sorted(node.value, key=str) if isinstance(node.value, (list, tuple, set, frozenset)) else node.value
-        return ["leaf", node.field, node.op, value, node.presume, node.text]
+        law = _parameter(node.parameter) if node.parameter is not None else None
+        return ["leaf", node.field, node.op, value, node.presume, node.text, law]
     if isinstance(node, Ref):
         return ["ref", node.definition.name, _signature(node.definition.node)]
     if isinstance(node, Not):
@@ -30,14 +32,24 @@ def _signature(node: Node) -> Any:
     return [type(node).__name__, getattr(node, "text", "")]
 
 
+def _parameter(parameter: Parameter) -> Any:
+    """A dated parameter's values (a new value of the law changes who qualifies, or how much)."""
+    return [parameter.name, [[v.start.isoformat(), v.value, v.boundary, v.verified] for v in parameter.values]]
+
+
 def policy_fingerprint(policy: Policy) -> str:
-    """sha256 over the item's YAML content and the definitions it references (16 hex digits)."""
-    payload = json.dumps([policy.item.model_dump(mode="json", by_alias=True), _signature(policy.conditions)],
+    """sha256 over the item's YAML content, the definitions it references and the dated parameters its
+    conditions and amount read (16 hex digits)."""
+    formula = [_parameter(policy.parameters[n]) for n in policy.amount.parameters if n in policy.parameters] \
+        if policy.amount else []
+    payload = json.dumps([policy.item.model_dump(mode="json", by_alias=True), _signature(policy.conditions), formula],
                          ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def catalog_fingerprint(catalog: Catalog) -> str:
-    """Order-independent digest of every item's fingerprint."""
+    """Order-independent digest of every item's fingerprint, plus the law-derived rules (the marginal rate)."""
     parts = sorted(f"{p.id}:{policy_fingerprint(p)}" for p in catalog.policies)
+    parts += [f"derived:{name}:{rule.text}:{rule.formula.source if rule.formula else ''}:{rule.years}"
+              for name, rule in catalog.derived_rules.items()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

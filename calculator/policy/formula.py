@@ -110,7 +110,9 @@ class Formula:
         except ZeroDivisionError:
             return FormulaResult(None)
         if value is _UNKNOWN:
-            return FormulaResult(None, tuple(n for n in self.names if _lookup(facts, n) is None))
+            # an undecided definition takes both branches: only the unknown facts and parameters are missing
+            return FormulaResult(None, tuple(n for n in self.names
+                                             if self._kinds.get(n) != DEFINITION and _lookup(facts, n) is None))
         if value is None or value is _UNDECIDED:
             return FormulaResult(None)
         if isinstance(value, Interval):
@@ -321,3 +323,52 @@ def _both(a: Any, b: Any) -> Any:
             return a
         return as_interval(a).hull(as_interval(b))
     return a if a == b else _UNDECIDED
+
+
+# ------------------------------------------------------------ the formula in words (for the printed sheet)
+
+_WORD_OP = {ast.Add: "＋", ast.Sub: "－", ast.Mult: "×", ast.Div: "÷"}
+_WORD_COMPARE = {ast.Eq: "为", ast.NotEq: "不为", ast.Lt: "＜", ast.LtE: "≤", ast.Gt: "＞", ast.GtE: "≥"}
+_WORD_CALL = {"min": "取较小者", "max": "取较大者", "round": "四舍五入", "abs": "绝对值"}
+_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
+
+
+def in_words(source: str, name: Callable[[str], str]) -> str:
+    """A formula as people read it: names replaced by `name(…)` (labels of facts and parameters), operators
+    as ×, ÷, functions and `a if c else b` in Chinese. `max(0, 应纳税所得额) × 税率差`, never field ids."""
+    def words(node: ast.AST, outer: int = 0) -> str:
+        if isinstance(node, ast.Constant):
+            return f"“{node.value}”" if isinstance(node.value, str) else format_constant(node.value)
+        if isinstance(node, ast.Name):
+            return {"True": "是", "False": "否"}.get(node.id) or name(node.id)
+        if isinstance(node, ast.Attribute):
+            parts: list[str] = []
+            current: ast.AST = node
+            while isinstance(current, ast.Attribute):
+                parts.append(current.attr)
+                current = current.value
+            return name(".".join([getattr(current, "id", ""), *reversed(parts)]))
+        if isinstance(node, ast.UnaryOp):
+            return f"－{words(node.operand, 3)}"
+        if isinstance(node, ast.BinOp):
+            level = _PRECEDENCE[type(node.op)]
+            text = f"{words(node.left, level)} {_WORD_OP[type(node.op)]} {words(node.right, level + 1)}"
+            return f"（{text}）" if level < outer else text
+        if isinstance(node, ast.Call):
+            function = getattr(node.func, "id", "")
+            return f"{_WORD_CALL.get(function, function)}（{'，'.join(words(a) for a in node.args)}）"
+        if isinstance(node, ast.Compare):
+            text = words(node.left)
+            for op, right in zip(node.ops, node.comparators):
+                text += f" {_WORD_COMPARE[type(op)]} {words(right)}"
+            return text
+        if isinstance(node, ast.IfExp):
+            return f"（若{words(node.test)}：{words(node.body)}；否则：{words(node.orelse)}）"
+        return ast.unparse(node)
+
+    return words(ast.parse(source.strip(), mode="eval").body)
+
+
+def format_constant(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"

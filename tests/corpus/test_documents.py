@@ -1,6 +1,7 @@
 """Documents: provenance, encodings, formats, layout repair and one clear reason per bad file."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,39 @@ def test_front_matter_provenance(corpus) -> None:
     doc = corpus["cn_2023_12_small_micro_tax_fee"]
     assert doc.doc_number == "财政部 税务总局公告2023年第12号"
     assert doc.kind == "summary" and doc.is_summary
+    official = corpus["cn_2023_12_small_micro_tax_fee_official"]   # the original clauses, from a public repository
+    assert official.kind == "policy" and official.completeness == "partial" and official.extra["commit"]
     assert doc.valid_until == "2027-12-31"
     assert not doc.text.startswith("---") and "title:" not in doc.text
     assert len(doc.sha256) == 64
+
+
+def test_normalised_front_matter_null_dates_and_empty_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "demo.md"
+    path.write_text("---\ntitle: 某条例\ndoc_number: ''\nissued: null\nvalid_from: '2020-01-01'\nvalid_until: null\n"
+                    "completeness: partial\nsuperseded_by: 财政部 税务总局公告2026年第10号（official/x.md）\n"
+                    "note: 'Stored copy ends at 第四十二条; verify against the official text.'\n---\n\n第一条 正文。\n",
+                    encoding="utf-8")
+    doc = load_document(path)
+    assert (doc.doc_number, doc.issued, doc.valid_until, doc.valid_from) == ("", "", "", "2020-01-01")
+    assert doc.date("valid_from").isoformat() == "2020-01-01" and doc.date("valid_until") is None
+    shown = doc.shown()   # for people: 未载明 for what is not stated, never the maintainer's note
+    assert shown["doc_number"] == shown["issued"] == shown["valid_until"] == "未载明"
+    assert shown["completeness"] == "部分条款" and shown["superseded_by"] == "财政部 税务总局公告2026年第10号"
+    assert "verify" not in "".join(shown.values())
+
+
+def test_the_shared_corpus_front_matter_is_normalised(corpus) -> None:
+    for doc in corpus.values():
+        assert doc.completeness in ("", "full", "partial"), doc.doc_id
+        if "seeds" not in doc.path:   # seeds/META.yaml keeps the delivered dates (2023-03, 2023-02-27/28)
+            for name in ("issued", "valid_from", "valid_until"):
+                assert getattr(doc, name) == "" or doc.date(name), (doc.doc_id, name)
+        assert not re.search(r"[A-Za-z]{4,}", "".join(doc.shown().values())), doc.doc_id
+    assert corpus["000_51c722840596ee65"].shown()["issued"] == "2023-03"
+    assert corpus["cn_2023_19_small_scale_vat"].valid_until == "2025-12-31"           # superseded from 2026-01-01
+    assert corpus["cn_2023_19_small_scale_vat"].superseded_by.startswith("财政部 税务总局公告2026年第10号")
+    assert corpus["henan_hightech_first_recognition_award"].caveat.startswith("已被取代")
 
 
 def test_official_kind_from_title(corpus) -> None:

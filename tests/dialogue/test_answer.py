@@ -123,8 +123,11 @@ def test_a_named_catalog_item_is_answered_from_the_catalog(index_env):
     assert "失业保险稳岗返还" in answer.answer and "办理" in answer.answer
     assert "已到期" in answer.answer            # CALCULATOR_TODAY 2026-11-23: the 2025 notice has run out
     assert any(c["doc_id"] == "cn_unemployment_insurance_job_stability" for c in answer.citations)
-    conditions = answer.answer.split("- 主要条件：")[1].split("- 办理")[0].strip().splitlines()
-    assert len(conditions) == 3 and all(re.search(r"\[\d+\]$", line) for line in conditions), conditions
+    first, second = answer.answer.splitlines()[:2]   # 怎么申请: the card's procedure first, then its benefit
+    assert first.startswith("**失业保险稳岗返还**：办理") and second.startswith("- 优惠：") and "[1]" in second
+    line = next(line for line in answer.answer.splitlines() if line.startswith("- 条件："))
+    conditions = line.removeprefix("- 条件：").split("；")
+    assert len(conditions) == 3 and all(re.search(r"\[\d+\]$", c) for c in conditions), conditions
     # the 裁员率 group cites no clause itself: its parts' clauses are given, each once
     layoff = next(line for line in conditions if "裁员率" in line)
     assert len(re.findall(r"\[\d+\]", layoff)) == 2, layoff
@@ -134,9 +137,11 @@ def test_short_names_find_their_items(index_env):
     from calculator.dialogue.answer import ask
 
     assert "hightech_cit_15pct" in ask("高企交企业所得税有什么优惠？").policies
-    assert ask("科小有什么好处？").policies == ["tech_sme_evaluation"]
+    # a 科技型中小企业's benefit is the 10-year loss carry-forward (财税〔2018〕76号) besides its 评价 itself
+    assert set(ask("科小有什么好处？").policies) == {"tech_sme_evaluation", "hightech_loss_carryforward_10y"}
     assert ask("六税两费都包括哪些税？").policies == ["six_taxes_two_fees"]
-    assert ask("研发费用加计扣除怎么算？").policies == ["rd_super_deduction"]
+    # the 120% rate of 集成电路/工业母机企业 (2023年第44号) is the same deduction at another rate: named second
+    assert ask("研发费用加计扣除怎么算？").policies == ["rd_super_deduction", "ic_machine_tool_rd_120"]
 
 
 def test_a_known_profile_adds_its_status_to_the_item(index_env):
@@ -186,7 +191,8 @@ def test_cli_json_contract(index_env, capsys):
 
     assert main(["ask", "低压接电要多久？", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert {"answer", "found", "citations"} <= set(data) and data["found"] is True
+    assert {"answer", "found", "citations", "coverage"} <= set(data) and data["found"] is True
+    assert data["coverage"] == "full"
     assert data["citations"] and all(CONTRACT_KEYS <= set(c) for c in data["citations"])
 
 

@@ -37,7 +37,7 @@ def test_answers_fill_the_profile_and_results_follow(index_env):
     assert state.profile["county"] == "长葛市" and state.profile["taxpayer_type"] == "小规模纳税人"
     assert any("长葛市" in u for u in reply.understood)
     assert _status(reply, "small_scale_vat_exemption") == "eligible"
-    assert "目前结果" in reply.text and "小规模纳税人月销售额10万元以下免征增值税" in reply.text
+    assert "目前结果" in reply.text and "小规模纳税人销售额未达到起征点免征增值税" in reply.text
     assert reply.question is not None and reply.question.field not in state.profile
 
 
@@ -115,7 +115,8 @@ def test_a_statement_and_a_question_in_one_message(index_env):
 def test_out_of_scope_question_cites_nothing(index_env):
     state, _ = new_session()
     state, reply = respond(state, "深圳的人才公寓怎么申请？")
-    assert reply.answer == {"answer": reply.answer["answer"], "found": False, "citations": [], "policies": []}
+    assert {k: reply.answer[k] for k in ("found", "citations", "policies")} == {"found": False, "citations": [],
+                                                                               "policies": []}
     assert "深圳" in reply.text
 
 

@@ -49,7 +49,7 @@ def test_certifications_are_one_multiple_choice_question():
 def test_a_declined_field_or_set_is_never_asked_again():
     declined: list[str] = []
     seen: list[str] = []
-    for _ in range(60):
+    for _ in range(200):   # more than the fields the catalog can ask about
         q = _ask({}, declined)
         if q is None:
             break
@@ -110,12 +110,13 @@ def test_persona_reaches_its_results_in_a_handful_of_answers(name, index_env):
 def test_an_opening_description_reaches_small_low_profit_in_at_most_seven_answers(index_env):
     """The greeting invites one sentence about the enterprise; then the interview fills the gaps.
 
-    Six before the entity types of spec §4: "公司" is now a value of its own, and tech_sme_evaluation still
-    lists only 企业 (a catalog item the law rewrite widens), so 研发费用 is asked one question earlier."""
+    Seven, not six, since the law of 2026-12-01: 主体类型 now decides every 企业所得税 item (个人独资企业、合伙企业
+    不适用 企业所得税法, 第一条第二款) and the 个体工商户 items, so it is asked early (opening, 资质, 主体类型,
+    纳税人类型, 研发费用, 资产总额, 应纳税所得额)."""
     persona = {"eligible": ["small_low_profit_cit"], "answers": PERSONAS["jianan_manufacturer"]["answers"]}
     answers, reply = _run_persona(persona, opening="我们是建安区做机械加工的，85个人，去年营收三千万")
     print(f"\nopening + questions: {answers} answers to 小型微利企业所得税优惠")
     assert answers is not None and answers <= 7
     result = next(r for r in reply.report["results"] if r["policy_id"] == "small_low_profit_cit")
     assert result["status"] == "eligible" and result["amount"] == pytest.approx(40.0)
-    assert any(c["doc_id"] == "cn_2023_12_small_micro_tax_fee" for c in result["citations"])
+    assert any(c["doc_id"] == "cn_2023_12_small_micro_tax_fee_official" for c in result["citations"])

@@ -12,6 +12,7 @@ from calculator.facts.interval import Interval
 from calculator.facts.profile import validate_profile
 from calculator.facts.schema import default_schema
 from calculator.policy.match import match_profile
+from calculator.policy.rules.tree import leaf_of
 
 TODAY = date(2026, 12, 1)
 SMALL = {"entity_type": "公司", "employees": 50, "total_assets": 1000}
@@ -61,7 +62,7 @@ def test_small_low_profit_on_a_vague_income(income: dict, status: str) -> None:
     assert result.status == status
     if status == "need_info":
         assert result.missing == ("taxable_income",)
-        leaf = next(t for t in result.trace.leaves() if t.node.field == "taxable_income")
+        leaf = next(t for t in result.trace.leaves() if getattr(leaf_of(t), "field", "") == "taxable_income")
         assert "可能" in leaf.detail and "需要准确数字" in leaf.detail
 
 

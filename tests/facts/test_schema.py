@@ -32,7 +32,7 @@ def _replace(path: Path, old: str, new: str) -> None:
 def second(tmp_path: Path) -> Path:
     """A copy of knowledge/ where has_ip_rights is called owns_ip and the 零售业 small tier starts at 5 people."""
     folder = tmp_path / "knowledge"
-    for part in ("data", "policies", "docs"):
+    for part in ("data", "policies", "parameters", "docs"):
         shutil.copytree(KNOWLEDGE / part, folder / part)
     _replace(folder / "data" / "profile_fields.yaml", "  has_ip_rights:\n", "  owns_ip:\n")
     _replace(folder / "policies" / "ip_pledge_financing.yaml", "field: has_ip_rights", "field: owns_ip")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -70,21 +71,29 @@ def test_documents_in_doubt(catalog: Catalog) -> None:
     assert any("摘要" in r for r in stability.reasons) and any("2025-12-31 到期" in r for r in stability.reasons)
     assert stability.cited_by == ("job_stability_return",)
     assert any("不完整" in r for r in docs["henan_reg_vocational_training"].reasons)
-    assert any("有效性待核实" in r for r in docs["henan_hightech_first_recognition_award"].reasons)
+    old_award = docs["henan_hightech_first_recognition_award"]      # the 30/20/10万 bands of an older scheme
+    assert any(r.startswith("已被取代：") for r in old_award.reasons) and old_award.cited_by == ()
+    vat_2023 = docs["cn_2023_19_small_scale_vat_official"]          # stopped by 2026年第10号 第六条
+    assert "已于 2025-12-31 到期" in vat_2023.reasons and "已被取代：财政部 税务总局公告2026年第10号" in vat_2023.reasons
     assert "cn_law_enterprise_income_tax" not in docs  # full text, no end date, nothing to check
+    for flag in docs.values():                       # maintainers' notes (English) never reach officials
+        assert not re.search(r"[A-Za-z]{4,}", "".join(flag.reasons).replace("full/partial", "")), flag.doc_id
 
 
 def test_document_reasons_read_the_front_matter() -> None:
     def doc(**fields: str) -> SimpleNamespace:
-        base = {"kind": "policy", "completeness": "", "valid_until": "", "note": "", "caveat": ""}
+        base = {"kind": "policy", "completeness": "", "valid_until": "", "note": "", "caveat": "", "superseded_by": ""}
         return SimpleNamespace(**{**base, **fields})
 
-    assert document_reasons(doc(completeness="full", valid_until="no expiry date stated in the text"), TODAY, 90) == []
+    assert document_reasons(doc(completeness="full", valid_until=""), TODAY, 90) == []   # null: no end stated
     assert document_reasons(doc(valid_until="2026-12-31"), TODAY, 90) == ["将于 2026-12-31 到期"]
     assert document_reasons(doc(valid_until="2026-12-31"), TODAY, 30) == []
-    assert document_reasons(doc(valid_until="PROBABLY SUPERSEDED by a 2024 regulation"), TODAY, 90)
-    assert document_reasons(doc(note="since superseded for the thresholds"), TODAY, 90) == []
-    assert document_reasons(doc(note="interplay NOT verified"), TODAY, 90)
+    # an uploaded text with a remark instead of a date: flagged, the remark itself not echoed
+    assert document_reasons(doc(valid_until="PROBABLY SUPERSEDED by a 2024 regulation"), TODAY, 90) == ["有效期未以日期载明，需核实"]
+    assert document_reasons(doc(note="interplay NOT verified"), TODAY, 90) == []   # notes are for maintainers
+    assert document_reasons(doc(completeness="partial"), TODAY, 90) == ["正文不完整（仅部分条款入库）"]
+    assert document_reasons(doc(superseded_by="财政部 税务总局公告2026年第10号（official/cn_2026_10_vat_transition.md）"),
+                            TODAY, 90) == ["已被取代：财政部 税务总局公告2026年第10号"]
     assert document_reasons(doc(kind="summary"), TODAY, 90) == ["仅有本项目摘要，原文未入库（以原文为准）"]
 
 

@@ -70,47 +70,47 @@ def test_size_standard_quotes_are_verified_too(real: Catalog) -> None:
 
 
 def test_broken_quote_in_a_citation(copy: Path, docs: dict) -> None:
-    edit(copy / "small_low_profit_cit.yaml", "再适用 20% 税率", "再适用 15% 税率")
+    edit(copy / "small_low_profit_cit.yaml", "按20%的税率缴纳企业所得税政策", "按15%的税率缴纳企业所得税政策")
     assert problems(copy, docs) == ["knowledge/policies/small_low_profit_cit.yaml: citations[0].quote: "
-                                    "quote not found verbatim in 'cn_2023_12_small_micro_tax_fee'"
+                                    "quote not found verbatim in 'cn_2023_12_small_micro_tax_fee_official'"
                                     .replace("knowledge/policies", str(copy))]
 
 
 def test_broken_quote_in_a_definition_leaf(copy: Path, docs: dict) -> None:
-    edit(copy / "_definitions.yaml", '"资产总额 ≤ 5000 万元"', '"资产总额 ≤ 8000 万元"')
+    edit(copy / "_definitions.yaml", '"资产总额不超过5000万元"', '"资产总额不超过8000万元"')
     lines = problems(copy, docs)
-    assert lines == [f"{copy}/_definitions.yaml: definitions.小型微利企业.all[3].cite.quote: "
-                     "quote not found verbatim in 'cn_2023_12_small_micro_tax_fee'"]
+    assert lines == [f"{copy}/_definitions.yaml: definitions.小型微利企业.all[4].cite.quote: "
+                     "quote not found verbatim in 'cn_2023_12_small_micro_tax_fee_official'"]
 
 
 def test_quote_matches_despite_width_and_spacing(copy: Path, docs: dict) -> None:
     # full-width digits and extra spaces are normalised away; the words must still be verbatim
-    edit(copy / "small_low_profit_cit.yaml", "再适用 20% 税率", "再适用　２０％　税率")
+    edit(copy / "small_low_profit_cit.yaml", "按20%的税率缴纳企业所得税政策", "按　２０％　的税率缴纳企业所得税政策")
     assert load_catalog(copy, docs).get("small_low_profit_cit")
 
 
 def test_citation_of_a_missing_document(copy: Path, docs: dict) -> None:
-    edit(copy / "six_taxes_two_fees.yaml", "- {doc: cn_2023_12_small_micro_tax_fee, locator: 第四条",
+    edit(copy / "six_taxes_two_fees.yaml", "- {doc: cn_2023_12_small_micro_tax_fee_official, locator: 第四条",
          "- {doc: cn_2023_99_missing, locator: 第四条")
     (line,) = problems(copy, docs)
-    assert line.endswith("six_taxes_two_fees.yaml: citations[2].doc: document 'cn_2023_99_missing' is not in the knowledge base")
+    assert line.endswith("six_taxes_two_fees.yaml: citations[1].doc: document 'cn_2023_99_missing' is not in the knowledge base")
 
 
 def test_unknown_field(copy: Path, docs: dict) -> None:
-    edit(copy / "small_low_profit_cit.yaml", "field: entity_type", "field: entity_kind")
+    edit(copy / "six_taxes_two_fees.yaml", "field: entity_type", "field: entity_kind")
     (line,) = problems(copy, docs)
-    assert "small_low_profit_cit.yaml: conditions.all[0].field: unknown field 'entity_kind'" in line
+    assert "six_taxes_two_fees.yaml: conditions.any[2].field: unknown field 'entity_kind'" in line
 
 
 def test_value_not_among_the_choices(copy: Path, docs: dict) -> None:
-    edit(copy / "six_taxes_two_fees.yaml", "value: 小规模纳税人", "value: 小规模")
+    edit(copy / "six_taxes_two_fees.yaml", "value: 个体工商户", "value: 个体户")
     (line,) = problems(copy, docs)
-    assert "six_taxes_two_fees.yaml: conditions.any[0].value: '小规模' is not one of taxpayer_type's choices" in line
+    assert "six_taxes_two_fees.yaml: conditions.any[2].value: '个体户' is not one of entity_type's choices" in line
 
 
 def test_contradictory_thresholds(copy: Path, docs: dict) -> None:
-    edit(copy / "small_low_profit_cit.yaml", "    - ref: 小型微利企业\n",
-         "    - ref: 小型微利企业\n    - {id: big, text: 大, field: employees, op: '>', value: 1000, cite: "
+    edit(copy / "small_low_profit_cit.yaml", "conditions:\n  ref: 小型微利企业\n",
+         "conditions:\n  all:\n    - ref: 小型微利企业\n    - {id: big, text: 大, field: employees, op: '>', value: 1000, cite: "
          "{doc: cn_law_enterprise_income_tax, locator: 第四条, quote: 企业所得税的税率为25％。}}\n")
     (line,) = problems(copy, docs)
     assert re.search(r"small_low_profit_cit\.yaml: conditions: contradictory thresholds on employees", line)
@@ -131,15 +131,15 @@ def test_unknown_key_and_wrong_id(copy: Path, docs: dict) -> None:
     ("entity_type * 2", "needs numbers"),
 ])
 def test_unsafe_or_wrong_formulas_are_rejected(copy: Path, docs: dict, formula: str, words: str) -> None:
-    edit(copy / "small_low_profit_cit.yaml", 'formula: "max(0, min(taxable_income, 300)) * (0.25 - 0.05)"',
-         f'formula: "{formula}"')
+    edit(copy / "small_low_profit_cit.yaml", 'formula: "max(0, min(taxable_income, cit.small_low_profit_income_cap)) * '
+         '(cit.standard_rate - cit.small_low_profit_effective_rate)"', f'formula: "{formula}"')
     (line,) = problems(copy, docs)
     assert "small_low_profit_cit.yaml: amount.formula: invalid amount formula:" in line and words in line
 
 
 def test_every_problem_is_reported_at_once(copy: Path, docs: dict) -> None:
-    edit(copy / "small_low_profit_cit.yaml", "field: entity_type", "field: entity_kind")
-    edit(copy / "six_taxes_two_fees.yaml", "value: 小规模纳税人", "value: 小规模")
+    edit(copy / "six_taxes_two_fees.yaml", "field: entity_type", "field: entity_kind")
+    edit(copy / "rd_super_deduction.yaml", "field: rd_expense", "field: rd_spend")
     with pytest.raises(CatalogError) as error:
         load_catalog(copy, docs)
     assert len(error.value.problems) == 2 and "(+1 more" in str(error.value)
@@ -167,16 +167,16 @@ def test_an_item_citing_a_doubtful_document_states_its_own_caveat_once(real: Cat
     for policy in real.policies:
         doubtful = [c.doc_id for c in policy.citations if docs[c.doc_id].caveat]
         assert policy.caveats == (policy.item.caveat,) if policy.item.caveat else not doubtful, policy.id
-    assert real.get("small_scale_vat_exemption").caveats[0].startswith("依据为财政部")
+    assert real.get("small_scale_vat_exemption").caveats[0].startswith("2026年起为起征点")
 
 
 def test_citing_a_doubtful_document_without_a_caveat_fails(copy: Path, docs: dict) -> None:
     text = (copy / "small_scale_vat_exemption.yaml").read_text(encoding="utf-8")
     start = text.index("\ncaveat: >-\n")
-    end = text.index("\ndoubt:", start)
+    end = text.index("\nconditions:", start)
     (copy / "small_scale_vat_exemption.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
     lines = problems(copy, docs)
-    assert any("small_scale_vat_exemption.yaml: caveat: cites cn_2023_19_small_scale_vat" in line for line in lines), lines
+    assert any("small_scale_vat_exemption.yaml: caveat: cites cn_2023_19_small_scale_vat_official" in line for line in lines), lines
 
 
 def test_folded_yaml_text_has_no_stray_spaces(real: Catalog) -> None:
@@ -193,9 +193,8 @@ def test_report_counts_items_levels_and_verified_quotes(real: Catalog) -> None:
 
 def test_cached_until_a_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     knowledge = tmp_path / "knowledge"
-    shutil.copytree(POLICIES, knowledge / "policies")
-    shutil.copytree(DOCS, knowledge / "docs")
-    shutil.copytree(DOCS.parent / "data", knowledge / "data")
+    for part in ("policies", "parameters", "docs", "data"):
+        shutil.copytree(DOCS.parent / part, knowledge / part)
     monkeypatch.setenv("KNOWLEDGE_DIR", str(knowledge))
     first = load_catalog()
     assert load_catalog() is first
@@ -205,6 +204,12 @@ def test_cached_until_a_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyP
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
     second = load_catalog()
     assert second is not first and second.get("six_taxes_two_fees").title == "六税两费减半"
+    parameters = knowledge / "parameters" / "cit.yaml"           # the law's values are part of the catalog too
+    edit(parameters, "description: 企业所得税法定税率", "description: 法定税率")
+    stat = parameters.stat()
+    os.utime(parameters, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    third = load_catalog()
+    assert third is not second and third.parameters["cit.standard_rate"].description == "法定税率"
 
 
 # ------------------------------------------------------------ amount formulas (compiled at load)

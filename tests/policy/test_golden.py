@@ -2,7 +2,8 @@
 
 Each case: {name, today?, profile, status, amount?, missing?}. Every policy in the catalog must have a
 golden file, and each file must reach all three verdicts (at a threshold, one past it, and with the
-deciding fact unknown), so a new policy cannot land untested.
+deciding fact unknown) and test a day on each side of every dated change of its law (validity start
+and end, a new value of a parameter it reads), so a new policy cannot land untested.
 """
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import pytest
 import yaml
 from paths import GOLDEN
 
+from calculator.core.config import get_settings
 from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE
 from calculator.policy.catalog import Catalog, load_catalog
 from calculator.policy.match import match_profile
+from calculator.policy.rules.tree import Leaf
 
 GOLDEN_DIR = GOLDEN
 CASE_KEYS = {"name", "today", "profile", "status", "amount", "missing"}
@@ -64,6 +67,31 @@ def test_golden_file_reaches_every_verdict(path: Path) -> None:
 def _today(case: dict[str, Any]) -> date | None:
     value = case.get("today")
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _changes(catalog: Catalog, policy_id: str) -> list[tuple[date, str]]:
+    """The days an item's law changes: its validity starts and ends, and a parameter it reads takes a new
+    value within that window."""
+    policy = catalog.get(policy_id)
+    start, until = policy.valid_from, policy.valid_until
+    end = date.fromordinal(until.toordinal() + 1) if until else None
+    used = {leaf.param for leaf in policy.conditions.walk(into_refs=True) if isinstance(leaf, Leaf) and leaf.param}
+    used |= set(policy.amount.parameters if policy.amount else ())
+    changes = [(start, "validity.from")] if start else []
+    changes += [(end, "validity.until")] if end else []
+    for name in sorted(used):
+        for value in catalog.parameters[name].values[1:]:
+            if (start is None or value.start > start) and (end is None or value.start <= end):
+                changes.append((value.start, name))
+    return sorted(set(changes))
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_golden_file_tests_both_sides_of_every_dated_change(catalog: Catalog, path: Path) -> None:
+    days = [_today(case) or get_settings().today for case in _load(path)]   # no today: the tests' default day
+    one_sided = [f"{day} ({what})" for day, what in _changes(catalog, path.stem)
+                 if not (any(d < day for d in days) and any(d >= day for d in days))]
+    assert not one_sided, f"{path.name}: no case on one side of {one_sided}"
 
 
 @pytest.mark.parametrize("policy_id,case", _params())

@@ -69,7 +69,10 @@ def test_expired_item_is_never_current(catalog: Catalog) -> None:
     assert data["expired"] is True and data["amount"] is None
     assert data["conditions"][0] == {"id": "validity", "text": "政策在有效期内", "outcome": "not_met",
                                      "detail": "已于2027-12-31到期"}
-    assert data["conditions"][1]["outcome"] == "met"  # the rest are still shown, honestly
+    # the rest are still shown, honestly: 小型微利企业 is undecided on 2028-01-01, because 2023年第12号 ends
+    # 2027-12-31 and no later standard is verified (its caps have no value from 2028-01-01)
+    (small,) = data["conditions"][1:]
+    assert small["outcome"] == "unknown" and "现行标准未核实" in small["detail"] and "cit." not in small["detail"]
 
 
 def test_not_yet_in_force_item(catalog: Catalog) -> None:
@@ -133,7 +136,7 @@ def test_derived_facts_with_their_working(catalog: Catalog) -> None:
     assert size["citation"]["doc_number"] == "工信部联企业〔2011〕300号" and size["citation"]["note"] == SUMMARY_NOTE
     assert derived["rd_ratio"]["value"] == 3.2 and derived["rd_ratio"]["display"] == "3.2%"
     small = derived["小型微利企业"]
-    assert small["value"] is True and small["definition"] and len(small["conditions"]) == 4
+    assert small["value"] is True and small["definition"] and len(small["conditions"]) == 5  # 纳税人, 行业, 三个标准
     unknown = match_profile({"employees": 85}, catalog, TODAY).to_json()["derived"]["小型微利企业"]
     assert unknown["value"] is None and unknown["display"] == "未知"
 
@@ -156,11 +159,12 @@ def test_json_contract(catalog: Catalog) -> None:
 
 def test_conditions_show_values_against_thresholds(catalog: Catalog) -> None:
     data = match(catalog).result("small_low_profit_cit").to_json(catalog)
-    small = data["conditions"][1]
+    (small,) = data["conditions"]
     assert small["text"].startswith("小型微利企业") and small["outcome"] == "met"
     details = [c["detail"] for c in small["children"]]
-    assert "从业人数 85人 ≤ 300人 ✓" in details and "资产总额 2,000万元 ≤ 5,000万元 ✓" in details
-    assert all(c["citation"]["locator"] == "小型微利企业的认定" for c in small["children"])
+    dated = "（标准按2023-01-01至2027-12-31执行）"   # which dated value of the law was applied
+    assert f"从业人数 85人 ≤ 300人 ✓{dated}" in details and f"资产总额 2,000万元 ≤ 5,000万元 ✓{dated}" in details
+    assert all(c["citation"]["locator"] == "第五条" for c in small["children"][1:])
 
 
 def test_profile_may_be_a_mapping_with_labels_and_is_validated(catalog: Catalog) -> None:

@@ -34,9 +34,8 @@ ITEM = {
 @pytest.fixture
 def knowledge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "knowledge"
-    for part in ("data", "policies", "docs"):
+    for part in ("data", "policies", "parameters", "docs"):
         shutil.copytree(KNOWLEDGE / part, folder / part)
-    (folder / "parameters").mkdir()
     (folder / "parameters" / "demo.yaml").write_text(yaml.safe_dump(PARAMETERS, allow_unicode=True), encoding="utf-8")
     (folder / "policies" / "demo_threshold.yaml").write_text(yaml.safe_dump(ITEM, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("KNOWLEDGE_DIR", str(folder))
@@ -100,3 +99,16 @@ def test_a_leaf_on_a_parameter_is_checked_at_load(knowledge: Path, change: dict,
     with pytest.raises(CatalogError) as error:
         load_catalog(strict=True)
     assert any(words in p.en for p in error.value.problems), [p.en for p in error.value.problems]
+
+
+def test_words_for_people_carry_no_internal_names(knowledge: Path) -> None:
+    broken = {**PARAMETERS, "rate": {**PARAMETERS["rate"], "description": "征收率（见 vat.small_scale_reduced_rate）"}}
+    (knowledge / "parameters" / "demo.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError) as error:
+        load_catalog(strict=True)
+    assert any(p.path == "rate.description" and "vat.small_scale_reduced_rate" in p.en for p in error.value.problems)
+
+
+def test_a_missing_parameter_is_named_for_people_by_what_it_is(knowledge: Path) -> None:
+    result = _result(5, "2028-06-01")
+    assert result.missing_labels == ["月销售额界限（现行标准未核实）"]   # never "demo.limit"

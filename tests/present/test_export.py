@@ -1,8 +1,10 @@
 """Export of the result sheet: every format re-opened and read back, as a clerk's printer or Excel would.
 
-The sample report (tests/data/sample_report.json) has the shape of `match --json` for a 28-person
-长葛 hair-products maker: two eligible items with amounts and materials, one need_info (月销售额),
-two not_eligible (one near miss), summary citations throughout, and a caveat on the VAT item.
+The sample report (tests/data/sample_report.json) is `match --json` on 2026-11-23 for a 28-person 长葛
+hair-products maker, on six items of the catalog: three eligible (two with amounts — 小型微利 from the held
+12号 original, 研发加计扣除 at the 5% marginal rate with its 100% resting on a summary, so unverified — and
+六税两费 without one), one need_info (纳税期限 and 月/季销售额: the 起征点 is per 计税期间), two not_eligible
+(one near miss), the totals and each amount's working.
 """
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ from calculator.present.export.sheet import DISCLAIMER, HEADING, build_sheet
 SAMPLE = DATA / "sample_report.json"
 NAME = "许昌市瑞丰发制品有限公司"
 SECTIONS = ("一、企业信息", "二、可享受的政策", "三、还需补充信息", "四、暂不符合")
+TOTAL_AND_WORKING = (   # the one total with what it leaves out, and each amount's working with dated, marked parameters
+    "预计每年可少缴/可获得约 9.9 万元（计入 2 项）", "未计入：“六税两费”减半征收：本项不估算金额", "金额计算",
+    "计算：上年度研发费用 × 研发费用在据实扣除基础上再加计扣除的比例 × 企业所得税边际税率",
+    "研发费用在据实扣除基础上再加计扣除的比例：100%（2023-01-01起执行；未核实：依据摘要或报道，原文未入库）",
+    "小型微利企业实际税负：5%（2023-01-01至2027-12-31执行）", "企业所得税边际税率：5%")
 
 
 @pytest.fixture()
@@ -77,20 +84,25 @@ def _docx_text(data: bytes) -> str:
 
 def test_sheet_groups_items_and_marks_estimates(report: dict[str, Any]) -> None:
     sheet = build_sheet(report)
-    assert [i.title for i in sheet.eligible] == ["小型微利企业所得税优惠（实际税负5%）", "“六税两费”减半征收"]
-    assert [i.missing for i in sheet.need_info] == [("月销售额（增值税）",)]
+    assert [i.title for i in sheet.eligible] == ["小型微利企业所得税优惠（实际税负5%）", "研发费用税前加计扣除（100%）",
+                                                 "“六税两费”减半征收"]
+    # from 2026 the 起征点 is per 计税期间 (2026年第10号 一（一）): the period and the month's or quarter's sales
+    assert [i.missing for i in sheet.need_info] == [("增值税纳税期限", "月销售额（增值税）", "季度销售额（增值税）")]
     assert len(sheet.not_eligible) == 2
     assert "估算" in sheet.eligible[0].amount_line
     near = next(i for i in sheet.not_eligible if i.near_miss)
     assert "只差" in near.reason and "未满足" in near.reason
-    assert sheet.need_info[0].caveat and "增值税法" in sheet.need_info[0].caveat
+    assert "起征点" in sheet.need_info[0].caveat and not sheet.need_info[0].working   # no estimate, no working
+    assert sheet.eligible[1].working[0].startswith("计算：") and sheet.eligible[0].in_total == "计入"
     assert re.fullmatch(r"XC20261123-[0-9A-F]{6}", sheet.reference)
     assert sheet.reference == build_sheet(copy.deepcopy(report)).reference  # same report, same number
 
 
 def test_summary_citation_always_carries_the_note(report: dict[str, Any]) -> None:
-    report["results"][0]["citations"][0]["note"] = ""  # summary: true but the note left out
-    cite = build_sheet(report).eligible[0].citations[0]
+    rd = report["results"][1]                          # 研发费用加计扣除: its rate rests on a summary of 2023年第7号
+    assert rd["policy_id"] == "rd_super_deduction" and rd["citations"][0]["summary"]
+    rd["citations"][0]["note"] = ""                    # summary: true but the note left out
+    cite = build_sheet(report).eligible[1].citations[0]
     assert cite.note == SUMMARY_NOTE
     assert cite.text.endswith(f"（{SUMMARY_NOTE}）")
 
@@ -112,9 +124,9 @@ def test_profile_prints_labels_units_and_certifications_as_one_line(report: dict
 
 
 def test_missing_keys_fall_back_to_field_labels(report: dict[str, Any]) -> None:
-    need = report["results"][2]
+    need = report["results"][3]
     need["missing_labels"] = []
-    assert build_sheet(report).need_info[0].missing == ("月销售额（增值税）",)
+    assert build_sheet(report).need_info[0].missing == ("增值税纳税期限", "月销售额（增值税）", "季度销售额（增值税）")
 
 
 def test_not_a_report_is_a_user_error() -> None:
@@ -132,8 +144,9 @@ def test_pdf_has_every_section_in_readable_text(report: dict[str, Any]) -> None:
     text = _pdf_text(data)
     for expected in (HEADING, *SECTIONS, "小型微利企业所得税优惠", "月销售额（增值税）", SUMMARY_NOTE,
                      "☐企业所得税", "受理部门", "政策依据", "估算", "免申即享", DISCLAIMER, "第1页/共", NAME,
-                     "计算日期：2026-11-23"):
+                     "计算日期：2026-11-23", *TOTAL_AND_WORKING):
         assert _squash(expected) in text, expected
+    assert "cit." not in text and "rd_expense" not in text   # the working is in words, never field or parameter ids
     assert "(cid:" not in text and MISSING_GLYPH not in text and "\ufffd" not in text
     reader = PdfReader(io.BytesIO(data))
     assert [round(float(v)) for v in reader.pages[0].mediabox[2:]] == [595, 842]  # A4
@@ -235,8 +248,9 @@ def test_docx_reads_back_with_east_asian_font_and_a4(report: dict[str, Any]) -> 
     data = render(report, "docx")
     text = _docx_text(data)
     for expected in (HEADING, *SECTIONS, "小型微利企业所得税优惠", "☐ 企业所得税", SUMMARY_NOTE, "月销售额（增值税）",
-                     "政策依据", DISCLAIMER, NAME, "91411082MA3X5KQ252"):
+                     "政策依据", DISCLAIMER, NAME, "91411082MA3X5KQ252", *TOTAL_AND_WORKING):
         assert expected in text, expected
+    assert "cit." not in text and "rd_expense" not in text
     document = docx.Document(io.BytesIO(data))
     fonts = document.styles["Normal"].element.rPr.rFonts
     assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "宋体"
@@ -263,14 +277,17 @@ def test_xlsx_one_row_per_policy_and_a_profile_sheet(report: dict[str, Any]) -> 
     assert header[:4] == ["状态", "政策名称", "优惠内容", "预计金额（估算）"] and "准备材料" in header
     rows = list(results.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(report["results"])
-    assert [r[0] for r in rows] == ["可享受", "可享受", "需补充信息", "暂不符合", "暂不符合"]
-    citations = rows[0][header.index("政策依据")]
-    assert SUMMARY_NOTE in citations and "“" in citations
+    assert [r[0] for r in rows] == ["可享受", "可享受", "可享受", "需补充信息", "暂不符合", "暂不符合"]
+    assert "“" in rows[0][header.index("政策依据")] and SUMMARY_NOTE not in rows[0][header.index("政策依据")]
+    assert SUMMARY_NOTE in rows[1][header.index("政策依据")]          # the 7号 summary behind the 100% rate
+    assert "未核实" in rows[1][header.index("金额计算")] and rows[1][header.index("计入合计")] == "计入"
+    assert rows[2][header.index("计入合计")].startswith("未计入：本项不估算金额")
     assert results.freeze_panes == "C2"
     assert results.column_dimensions["B"].width >= 20
     assert results["C2"].alignment.wrap_text
     labels = {r[0]: r[1] for r in profile.iter_rows(min_row=2, values_only=True)}
     assert labels["企业名称"] == NAME and labels["从业人数"] == "28人" and labels["声明"] == DISCLAIMER
+    assert labels["预计金额合计"] == "预计每年可少缴/可获得约 9.9 万元（计入 2 项）"
 
 
 def test_xlsx_never_stores_a_formula(hostile: dict[str, Any]) -> None:
@@ -285,8 +302,9 @@ def test_csv_is_utf8_with_bom_and_guards_formulas(report: dict[str, Any], hostil
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["编号", "计算日期", "状态"]
-    assert len(rows) == 1 + len(report["results"])
+    assert len(rows) == 1 + len(report["results"]) + 1        # and the total, as a last row 合计
     assert rows[1][3] == "小型微利企业所得税优惠（实际税负5%）"
+    assert rows[-1][2:4] == ["合计", "预计每年可少缴/可获得约 9.9 万元（计入 2 项）"] and "未计入" in rows[-1][5]
     benefit = list(csv.reader(io.StringIO(render(hostile, "csv").decode("utf-8-sig"))))[1][4]
     assert benefit.startswith("'=HYPERLINK")
     empty = render({"today": "2026-11-23", "profile": {}, "results": []}, "csv").decode("utf-8-sig")

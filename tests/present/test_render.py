@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from calculator.corpus.documents import Document
 from calculator.policy.match import match_profile
 from calculator.present.html import (
     NO_INDEX_NOTICE,
@@ -46,15 +47,41 @@ def test_results_sections_counts_and_order(report: dict) -> None:
     assert "企业规模" in html and "小型" in html  # derived facts with their working
 
 
+def test_the_total_says_what_it_counts_and_what_it_leaves_out(report: dict) -> None:
+    html = results_html(report)
+    totals = report["totals"]
+    assert totals["text"].startswith("预计每年可少缴/可获得约 ") and totals["text"] in html
+    assert html.index("项符合") < html.index(totals["text"]) < html.index("可以享受")
+    left = html[html.index('class="pc-total-left"'):]
+    titles = {r["policy_id"]: r["title"] for r in report["results"]}
+    for row in totals["not_counted"]:                      # by title and why, never by id
+        assert f"{titles[row['policy_id']]}：{row['why']}" in left
+    assert "计入：" + "、".join(titles[p] for p in totals["counted"]) in html
+
+
+def test_a_zero_amount_has_no_zero_badge_and_says_why() -> None:
+    loss = match_profile({**SMALL_FACTORY, "taxable_income": -50, "rd_expense": 30}).to_json()
+    html = result_html(_result(loss, "rd_super_deduction"))
+    assert "约 0" not in html and "亏损年度" in html
+
+
+def test_an_amount_shows_how_it_was_worked_out(report: dict) -> None:
+    html = result_html(_result(report, "small_low_profit_cit"))
+    working = html[html.index("金额怎么算"):]
+    assert "年应纳税所得额：200万元" in working and "2023-01-01至2027-12-31执行" in working and "cit." not in working
+
+
 def test_eligible_item_has_amount_trace_and_cited_clauses(report: dict) -> None:
     r = _result(report, "small_low_profit_cit")
     html = result_html(r)
     assert "符合" in html and "约 40 万元/年" in html and "免申即享" in html
     assert html.count('class="pc-cond pc-met"') >= 4 and "✓" in html
     assert "财政部 税务总局公告2023年第12号" in html and "第三条" in html
-    assert "摘要，以原文为准" in html  # the 2023/12 notice is held only as a summary
-    assert 'data-doc="cn_2023_12_small_micro_tax_fee"' in html and re.search(r'data-start="\d+" data-end="\d+"', html)
+    assert "摘要，以原文为准" not in html  # the 2023/12 notice's clauses are now held in the original
+    assert 'data-doc="cn_2023_12_small_micro_tax_fee_official"' in html and re.search(r'data-start="\d+" data-end="\d+"', html)
     assert "准备材料" in html and "税务部门" in html
+    rd = result_html(_result(report, "rd_super_deduction"))   # its 100% rate rests on a summary of 2023年第7号
+    assert "摘要，以原文为准" in rd and 'data-doc="cn_2023_07_rd_super_deduction"' in rd
 
 
 def test_need_info_says_what_is_missing(report: dict) -> None:
@@ -137,15 +164,22 @@ def test_empty_results_and_notices() -> None:
     assert "新政" in html and "新政策" in html and "✓ 从业人数≤300人" in html
 
 
-def test_document_rows_mark_summaries() -> None:
-    docs = [SimpleNamespace(title="A法", doc_number="", issuer="全国人大", kind="law", completeness="全文", level="national",
-                            issued="2018-01-01", valid_from="", valid_until=""),
-            SimpleNamespace(title="要点摘要：B", doc_number="财税〔2023〕12号", issuer="财政部", kind="summary",
-                            completeness="摘要", level="national", issued="", valid_from="2023-01-01",
-                            valid_until="2027-12-31")]
+def _document(**fields: str) -> Document:
+    return Document(doc_id=fields.pop("doc_id", "d"), text="正文", sha256="", path="", **fields)
+
+
+def test_document_rows_mark_summaries_and_say_what_is_not_stated() -> None:
+    docs = [_document(title="A法", issuer="全国人大", kind="law", completeness="full", level="national", issued="2018-01-01"),
+            _document(title="要点摘要：B", doc_number="财税〔2023〕12号", issuer="财政部", kind="summary", level="national",
+                      valid_from="2023-01-01", valid_until="2027-12-31"),
+            _document(title="C条例", issuer="Henan People's Congress (per the header)", kind="regulation",
+                      completeness="partial", valid_until="no expiry date stated in the text", note="verify the 2024 amendment")]
     rows = documents_rows(docs)
     assert rows[0][0] == "要点摘要：B" and "摘要，以原文为准" in rows[0][3] and rows[0][6] == "2023-01-01 至 2027-12-31"
-    assert rows[1][1] == "—" and rows[1][3] == "法律"
+    assert rows[0][4] == "原文未入库"
+    by_title = {row[0]: row[1:] for row in rows}
+    assert by_title["A法"] == ["未载明", "全国人大", "法律", "全文", "2018-01-01", "未载明"]
+    assert by_title["C条例"] == ["未载明", "未载明", "法规", "部分条款", "未载明", "未载明"]   # no curator's English shown
 
 
 def test_notice_shows_commands_as_code_and_escapes_the_rest() -> None:

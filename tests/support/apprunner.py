@@ -28,7 +28,7 @@ TODAY = "2026-11-23"
 START_TIMEOUT_S = 90.0
 # Settings a developer's shell may carry that would change what the app does under test.
 CLEARED = ("ADMIN_USER", "ADMIN_PASSWORD", "OPENAI_BASE_URL", "OPENAI_API_KEY", "LLM_MODEL", "CHROMA_HOST",
-           "CHROMA_PORT", "GRADIO_DEFAULT_CONCURRENCY_LIMIT", "CALCULATOR_DEBUG")
+           "CHROMA_PORT", "GRADIO_DEFAULT_CONCURRENCY_LIMIT", "CALCULATOR_DEBUG", "DENSE_SEARCH")
 
 
 def free_port() -> int:

@@ -199,6 +199,20 @@ def test_policy_calendar_view() -> None:
     assert "1～3650" in message
 
 
+def test_law_watch_view_lists_the_coming_changes_in_chinese() -> None:
+    from calculator.ui.officials import WATCH_COLUMNS, show_law_watch
+
+    summary, table, csv = show_law_watch(420)          # CALCULATOR_TODAY 2026-11-23: the 2027-12-31 ends are in it
+    assert "到期" in summary and table["headers"] == WATCH_COLUMNS
+    rows = table["value"]
+    assert any(r[2] == "到期" and r[0] == "2027-12-31" and "小型微利企业所得税优惠" in r[3] for r in rows)
+    assert any(r[2] == "无已核实数值" and r[0] == "2028-01-01" for r in rows)
+    assert not any("cit." in r[5] or "_" in r[5] for r in rows)   # items by their titles, not their ids
+    assert Path(csv["value"]).read_bytes().startswith(b"\xef\xbb\xbf")
+    message, *_ = show_law_watch(-5)
+    assert "1～3650" in message
+
+
 @pytest.mark.slow
 def test_coverage_view() -> None:
     from calculator.ui.officials import TABLE_ROWS, show_coverage

@@ -1,7 +1,8 @@
 """Consistency of thresholds: an `all` whose leaves on one field can never hold together is an error.
 
 "x ≥ 10 and x < 5", two different required choices, or no whole number between the bounds of a count:
-such a tree could never be met, which is always an authoring mistake, so the catalog refuses it.
+such a tree could never be met, which is always an authoring mistake, so the catalog refuses it. A leaf
+on a dated parameter is checked with each of its values: the tree is refused when no day lets it hold.
 """
 from __future__ import annotations
 
@@ -30,17 +31,36 @@ def conjuncts(node: Node) -> Iterator[Leaf]:
 
 
 def check_satisfiable(group: Group) -> None:
-    """Raise a LocatedError when the leaves of an `all` on one field contradict each other."""
+    """Raise a LocatedError when the leaves of an `all` on one field contradict each other on every day."""
     by_field: dict[str, list[Leaf]] = {}
     for leaf in conjuncts(group):
-        if not leaf.param:   # a parameter's value depends on the day: its consistency is not decided here
-            by_field.setdefault(leaf.field, []).append(leaf)
+        by_field.setdefault(leaf.field, []).append(leaf)
     for name, leaves in by_field.items():
         spec = group.schema.all_facts[name]
-        if len(leaves) > 1 and not _satisfiable(spec, leaves):
-            ids = "、".join(f"{leaf.id}（{leaf.op} {leaf.value}）" for leaf in leaves)
+        days = list(_on_each_day(leaves)) if len(leaves) > 1 else []
+        if days and not any(_satisfiable(spec, bounds) for bounds in days):
+            ids = "、".join(f"{leaf.id}（{leaf.op} {leaf.param or leaf.value}）" for leaf in leaves)
             raise LocatedError(f"{spec.label}的条件互相矛盾，永远无法同时满足：{ids}",
                                f"contradictory thresholds on {name}: {ids} can never all hold", group.path)
+
+
+def _on_each_day(leaves: list[Leaf]) -> Iterator[list[tuple[str, Any]]]:
+    """The leaves' (op, threshold) on each day the value of a parameter among them starts (once when none
+    reads a parameter). A day on which one of the parameters has no value is left out: nothing can be met
+    on it, so it says nothing about whether the thresholds fit together."""
+    days = sorted({value.start for leaf in leaves if leaf.param for value in leaf.parameter.values})
+    for day in days or [None]:
+        bounds = []
+        for leaf in leaves:
+            value = leaf.parameter.on(day) if leaf.param and day is not None else None
+            if not leaf.param:
+                bounds.append((leaf.op, leaf.value))
+            elif value is None or value.value is None:
+                break
+            else:
+                bounds.append(leaf.threshold_on(value))
+        else:
+            yield bounds
 
 
 @dataclass
@@ -49,14 +69,13 @@ class _Bound:
     strict: bool = False
 
 
-def _satisfiable(spec: FieldSpec, leaves: list[Leaf]) -> bool:
+def _satisfiable(spec: FieldSpec, bounds: list[tuple[str, Any]]) -> bool:
     low = _Bound(spec.minimum)
     high = _Bound(spec.maximum)
     allowed: set[Any] | None = {True, False} if spec.type == "bool" else (
         set(spec.choices) if spec.type == "choice" else None)
     excluded: set[Any] = set()
-    for leaf in leaves:
-        op, value = leaf.op, leaf.value
+    for op, value in bounds:
         if op == "==" or op == "in":
             wanted = set(value) if op == "in" else {value}
             allowed = wanted if allowed is None else allowed & wanted

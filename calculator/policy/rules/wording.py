@@ -23,7 +23,7 @@ def describe(trace: "Trace") -> str:
     if node.kind == "leaf":
         return _describe_leaf(node, trace)  # type: ignore[arg-type]
     if trace.outcome == UNKNOWN:
-        return "待补充：" + "、".join(node.schema.labels(trace.missing))
+        return "待补充：" + "、".join(missing_words(trace))
     if node.kind == "not":
         child = node.child  # type: ignore[attr-defined]
         return f"不属于“{child.text}” ✓" if trace.outcome == MET else f"属于“{child.text}” ✗"
@@ -34,6 +34,17 @@ def describe(trace: "Trace") -> str:
     if trace.outcome == MET:
         return "满足：" + next(c.text for c in trace.children if c.outcome == MET)
     return "均不满足"
+
+
+def missing_words(trace: "Trace") -> list[str]:
+    """The facts (or parameters of the law) a trace still waits on, in words: a parameter is named by its
+    description, taken from the leaf that reads it, never by its dotted name."""
+    described = {}
+    for leaf in trace.leaves():
+        parameter = getattr(leaf.node, "parameter", None)
+        if parameter is not None:
+            described[parameter.name] = parameter.label
+    return [described.get(name) or trace.node.schema.label(name) for name in trace.missing]
 
 
 def _describe_leaf(leaf: "Leaf", trace: "Trace") -> str:

@@ -149,6 +149,7 @@ class _Layout:
             self.p(sheet.heading, "title"),
             self.p(f"计算日期：{sheet.today}　　编号：{sheet.reference}", "meta"),
             self.p("结果概要：" + sheet.overview, "overview"),
+            *[self.p(line, "overview") for line in (sheet.totals.lines if sheet.totals else ())],
         ]
 
     def section(self, heading: str) -> list[Flowable]:

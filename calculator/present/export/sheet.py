@@ -20,6 +20,7 @@ from calculator.core.config import get_settings
 from calculator.core.errors import UserError
 from calculator.core.vocabulary import SHEET_STATUS_LABEL, SUMMARY_NOTE
 from calculator.facts.schema import FactSchema, default_schema, format_number
+from calculator.present.working import working_lines
 
 HEADING = "许昌惠企政策计算器 · 政策匹配结果单"
 DISCLAIMER = "本结果依据政策规则自动计算，仅供参考，最终以主管部门审核为准"
@@ -34,6 +35,8 @@ ESTIMATE = "估算"
 CAVEAT_LABEL = "注意事项"
 MISSING_LABEL = "还需提供"
 ASSUMED_LABEL = "推定前提"  # conditions presumed met because the text presumes them: to be confirmed
+WORKING_LABEL = "金额计算"
+TOTAL_LABEL = "计入合计"
 PROFILE_CLIP = 200  # the profile model caps 企业名称 at 100 characters; anything longer is not a name
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
@@ -106,6 +109,8 @@ class Item:
     near_miss: str
     assumptions: tuple[str, ...]
     citations: tuple[Cite, ...]
+    working: tuple[str, ...] = ()   # how the amount came about (formula in words, parameters with dates, facts)
+    in_total: str = ""              # eligible items: "计入" or "未计入：why" (the one honest total)
 
     @property
     def status_label(self) -> str:
@@ -138,6 +143,24 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Totals:
+    """The one total printed under the overview: what it counts and what it leaves out, with why."""
+
+    line: str                       # 预计每年可少缴/可获得约 X 万元（计入 N 项）
+    counted: tuple[str, ...]        # titles
+    left_out: tuple[str, ...]       # "title：why"
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        out = [self.line]
+        if self.counted:
+            out.append("计入：" + "、".join(self.counted) + "（均为估算，以主管部门核定为准）")
+        if self.left_out:
+            out.append("未计入：" + "；".join(self.left_out))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
 class Sheet:
     """Everything printed for one applicant, grouped the way the clerk explains it."""
 
@@ -148,6 +171,7 @@ class Sheet:
     eligible: tuple[Item, ...]
     need_info: tuple[Item, ...]
     not_eligible: tuple[Item, ...]
+    totals: Totals | None = None
     heading: str = HEADING
     disclaimer: str = DISCLAIMER
 
@@ -202,6 +226,13 @@ def _amount(result: Mapping[str, Any]) -> tuple[str, str]:
     return "", note
 
 
+def _estimated(result: Mapping[str, Any]) -> bool:
+    """An amount was estimated (a figure or a range): only then is its working printed."""
+    value = result.get("amount")
+    return bool(result.get("amount_working")) and (
+        (isinstance(value, (int, float)) and not isinstance(value, bool)) or bool(result.get("amount_range")))
+
+
 def _validity(result: Mapping[str, Any]) -> str:
     window = _mapping(result.get("validity"))
     start = clean(window.get("from"))
@@ -231,7 +262,22 @@ def _failed(result: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(o for o in out if o)
 
 
-def item_from(raw: Any, schema: FactSchema) -> Item:
+def totals_from(report: Mapping[str, Any]) -> tuple[Totals | None, dict[str, str]]:
+    """The report's `totals` with item titles, and for each eligible item whether it is in the total."""
+    raw = _mapping(report.get("totals"))
+    if not raw:
+        return None, {}
+    titles = {clean(_mapping(r).get("policy_id")): clean(_mapping(r).get("title")) for r in report.get("results") or ()}
+    counted = _strings(raw.get("counted"))
+    left = [(_mapping(n).get("policy_id"), clean(_mapping(n).get("why"))) for n in raw.get("not_counted") or ()]
+    marks = {pid: "计入" for pid in counted}
+    marks.update({clean(pid): f"未计入：{why}" for pid, why in left})
+    totals = Totals(clean(raw.get("text")) or "暂无可估算金额的优惠", tuple(titles.get(p, p) for p in counted),
+                    tuple(f"{titles.get(clean(pid), clean(pid))}：{why}" for pid, why in left))
+    return totals, marks
+
+
+def item_from(raw: Any, schema: FactSchema, in_total: str = "") -> Item:
     """One entry of `results`; the office named in apply.where, when given, is more useful than the department."""
     r = _mapping(raw)
     apply = _mapping(r.get("apply"))
@@ -254,6 +300,8 @@ def item_from(raw: Any, schema: FactSchema) -> Item:
         near_miss=clean(r.get("near_miss")),
         assumptions=_strings(r.get("assumptions")),
         citations=tuple(c for c in (cite_from(x) for x in r.get("citations") or ()) if c),
+        working=_strings(working_lines(_mapping(r.get("amount_working")))) if _estimated(r) else (),
+        in_total=in_total,
     )
 
 
@@ -322,7 +370,8 @@ def build_sheet(report: Any, schema: FactSchema | None = None) -> Sheet:
     if not isinstance(report, Mapping) or not isinstance(report.get("results", []), list):
         raise UserError("导出失败：匹配结果格式不正确（应为含 results 列表的 JSON 对象）",
                         "export failed: the report must be a JSON object with a results list")
-    items = [item_from(r, schema) for r in report.get("results") or ()]
+    totals, marks = totals_from(report)
+    items = [item_from(r, schema, marks.get(clean(_mapping(r).get("policy_id")), "")) for r in report.get("results") or ()]
     today = clean(report.get("today"), 10) or get_settings().today.isoformat()
     return Sheet(
         today=today,
@@ -332,6 +381,7 @@ def build_sheet(report: Any, schema: FactSchema | None = None) -> Sheet:
         eligible=tuple(i for i in items if i.status == "eligible"),
         need_info=tuple(i for i in items if i.status == "need_info"),
         not_eligible=tuple(i for i in items if i.status not in {"eligible", "need_info"}),
+        totals=totals,
     )
 
 
@@ -347,6 +397,7 @@ def item_rows(item: Item) -> list[tuple[str, str | tuple[str, ...]]]:
             (MISSING_LABEL, "、".join(item.missing) or "（见政策条件）"),
             ("优惠内容", item.benefit),
             ("预计金额", item.amount_line),
+            (WORKING_LABEL, item.working),
             (ASSUMED_LABEL, item.assumptions),
             ("享受方式", item.mode_line),
             ("受理部门", item.department),
@@ -357,6 +408,8 @@ def item_rows(item: Item) -> list[tuple[str, str | tuple[str, ...]]]:
         rows = [
             ("优惠内容", item.benefit),
             ("预计金额", item.amount_line),
+            (WORKING_LABEL, item.working),
+            (TOTAL_LABEL, item.in_total),
             (ASSUMED_LABEL, item.assumptions),
             ("享受方式", item.mode_line),
             ("办理方式", item.how),

@@ -23,7 +23,8 @@ _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?\D*$")  # "-20万元": a negative amount,
 
 # (header, width in characters): what a clerk scans first sits on the left.
 COLUMNS: tuple[tuple[str, int], ...] = (
-    ("状态", 11), ("政策名称", 28), ("优惠内容", 40), ("预计金额（估算）", 22), ("享受方式", 10),
+    ("状态", 11), ("政策名称", 28), ("优惠内容", 40), ("预计金额（估算）", 22), ("金额计算", 40), ("计入合计", 16),
+    ("享受方式", 10),
     ("还需补充信息", 20), ("不符合原因", 30), ("推定前提", 20), ("准备材料", 30), ("办理方式", 30),
     ("受理部门", 20), ("办理期限", 20), ("政策有效期", 16), ("注意事项", 36), ("政策依据", 60),
 )
@@ -32,7 +33,7 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 def item_cells(item: Item, sep: str) -> list[str]:
     """One policy as the COLUMNS' values; list-valued facts are joined with `sep`."""
     return [
-        item.status_label, item.title, item.benefit, item.amount_line, item.mode,
+        item.status_label, item.title, item.benefit, item.amount_line, sep.join(item.working), item.in_total, item.mode,
         "、".join(item.missing), item.reason, sep.join(item.assumptions), sep.join(item.materials), item.how,
         item.department, item.deadline, item.validity, item.caveat, sep.join(c.text for c in item.citations),
     ]
@@ -81,6 +82,8 @@ def _profile_sheet(wb: Workbook, sheet: Sheet) -> None:
         ("结果单", sheet.heading, ""), ("计算日期", sheet.today, ""), ("编号", sheet.reference, ""),
         ("结果概要", sheet.overview, ""),
     ]
+    if sheet.totals:
+        rows.append(("预计金额合计", sheet.totals.line, "\n".join(sheet.totals.lines[1:])))
     rows += [(f.label, f.value, "") for f in sheet.profile]
     rows += [(f.label, f.value, f.working + (f"（依据：{f.cite.text}）" if f.cite else "")) for f in sheet.derived]
     rows.append(("声明", sheet.disclaimer, ""))
@@ -120,4 +123,7 @@ def render_csv(sheet: Sheet) -> bytes:
     writer.writerow(["编号", "计算日期"] + [header for header, _ in COLUMNS])
     for item in sheet.items:
         writer.writerow([_csv_safe(v) for v in [sheet.reference, sheet.today] + item_cells(item, "；")])
+    if sheet.totals:   # the one total as a last row, status 合计 (easy to filter out when files are merged)
+        total = {"状态": "合计", "政策名称": sheet.totals.line, "预计金额（估算）": "；".join(sheet.totals.lines[1:])}
+        writer.writerow([sheet.reference, sheet.today] + [_csv_safe(total.get(header, "")) for header, _ in COLUMNS])
     return out.getvalue().encode("utf-8-sig")

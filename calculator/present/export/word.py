@@ -138,6 +138,8 @@ def _header(doc: DocxDocument, sheet: Sheet) -> None:
     _para(doc, sheet.heading, 17, ACCENT, HEAD_FONT, WD_ALIGN_PARAGRAPH.CENTER, after=2)
     _para(doc, f"计算日期：{sheet.today}　　编号：{sheet.reference}", 9.5, MUTED, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "结果概要：" + sheet.overview, 10.5, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
+    for line in sheet.totals.lines if sheet.totals else ():
+        _para(doc, line, 10, align=WD_ALIGN_PARAGRAPH.CENTER, after=4)
 
 
 def _profile(doc: DocxDocument, sheet: Sheet) -> None:
