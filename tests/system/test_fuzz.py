@@ -1,6 +1,6 @@
 """A fuzz corpus of enterprise descriptions assembled from phrase pieces (issue 11 §5): nothing a user types
 ends in an internal error, through every command that takes text (match --text, ask, export --text), the chat
-(respond, update_profile) and their JSON.
+(respond, update_profile), the HTTP API's match with a description, and their JSON.
 
 The pieces are the kinds of phrasing the parser reads (vague amounts, parts, dates, certifications, entity
 types, activities, hypotheticals, corrections, questions) mixed with noise, in any order and with any joiner,
@@ -104,6 +104,37 @@ def test_match_text_never_ends_in_an_internal_error(fuzz_env: Path, text: str) -
         assert isinstance(data["understood"], list) and isinstance(data["results"], list)
         json.dumps(data, ensure_ascii=False)
     _contract(*_cli("match", "--text", text), as_json=False)
+
+
+@pytest.fixture(scope="module")
+def api_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The API in process (its routes, guard and error answers), with a rate no fuzz run reaches."""
+    from fastapi.testclient import TestClient
+
+    from calculator.api.routes import create_api
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("API_RATE_PER_MINUTE", "1000000")
+        patch.setenv("CALCULATOR_TODAY", TODAY.isoformat())
+        patch.setenv("DATA_DIR", str(tmp_path_factory.mktemp("api")))
+        yield TestClient(create_api(), raise_server_exceptions=False)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(text=descriptions())
+def test_the_api_matches_any_description(api_client: Any, text: str) -> None:
+    """POST /api/v1/match with text: the CLI's contract with what was understood, or one bilingual 4xx line."""
+    from calculator.api import models
+
+    response = api_client.post("/api/v1/match", json={"text": text, "today": TODAY.isoformat()})
+    assert response.status_code in (200, 422), response.text
+    data = response.json()
+    if response.status_code == 422:
+        assert set(data["error"]) == {"zh", "en"}
+        return
+    models.MatchResponse.model_validate(data)
+    assert isinstance(data["understood"], list) and isinstance(data["not_understood"], list)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,

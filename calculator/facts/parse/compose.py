@@ -152,8 +152,9 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
     total = sum(members.values()) + sum(q.value for _, q in hired)
     for reading, q in hired:
         reading.leftovers.remove(q)
-    said = [r for r in readings if any(t.has("hire_words") or t.has("no_hire_words") or
-                                      (t.has("household") and t.text not in _SELF) for t in r.terms)]
+    counted = {id(r) for r, _ in hired}   # 加一个厨子: a clause whose count was added is read too
+    said = [r for r in readings if id(r) in counted or any(t.has("hire_words") or t.has("no_hire_words") or
+                                                         (t.has("household") and t.text not in _SELF) for t in r.terms)]
     for reading in said:
         reading.acknowledged = True
     working = " + ".join([*members, *(f"雇{format_number(q.value)}人" for _, q in hired)])
@@ -188,6 +189,60 @@ def additive(readings: list[Reading], schema: FactSchema) -> None:
                 previous.how = "composed"
                 continue
             previous = fact
+
+
+def within(readings: list[Reading]) -> None:
+    """"员工85人，其中管理人员10人": a figure in a 其中 clause for a fact said before it is a part of it, not the
+    fact (parts of a composed fact have fields of their own: `parts`)."""
+    said: set[str] = set()
+    for reading in readings:
+        if reading.has("part_of"):
+            reading.facts = [f for f in reading.facts if f.field not in said]
+        said |= {f.field for f in reading.facts}
+
+
+def roles(readings: list[Reading], schema: FactSchema, today: date) -> None:
+    """"车间工人八十个，管理人员十五个": counts of different kinds of staff said one beside the other add up to
+    the headcount, when no clause names the whole (员工, 从业人数, 一共), says it is a part (其中), corrects,
+    contrasts (不过, 现在) or supposes."""
+    key = _people_field(schema)
+    groups: list[tuple[Reading, Fact | None, Quantity | None]] = []
+    for reading in readings:
+        count = [f for f in reading.facts if f.field == key]
+        if not count and not reading.has("role_words"):
+            continue
+        if not reading.has("role_words") or _names_whole(reading, key) or reading.correction or reading.mode \
+                or any(reading.has(k) for k in ("part_of", "contrast_words", "additive_words", "household")):
+            return
+        q = None if count else next((q for q in reading.leftovers if q.kind in ("people", "classifier")), None)
+        if len(count) > 1 or (not count and q is None):
+            return
+        groups.append((reading, count[0] if count else None, q))
+    if len(groups) < 2:
+        return
+    facts = [f if f is not None else to_fact(schema, q, key, today, q.text) if q is not None else None
+             for _, f, q in groups]
+    if any(f is None for f in facts):
+        return
+    counted = [f for f in facts if f is not None]
+    total = counted[0].value
+    for f in counted[1:]:
+        total = collapse(iv.add(as_interval(total), as_interval(f.value)))
+    for reading, fact, q in groups:
+        if fact is not None:
+            reading.facts.remove(fact)
+        elif q is not None:
+            reading.leftovers.remove(q)
+        reading.acknowledged = True      # read: its count is in the sum
+    said = [r.text.strip() for r, _, _ in groups]
+    groups[0][0].facts.append(Fact(key, total, "，".join(said), any(f.approx for f in counted), " + ".join(said),
+                                   how="composed"))
+
+
+def _names_whole(reading: Reading, key: str) -> bool:
+    """A clause that names the headcount itself (员工85人, 一共三百人), not a kind of staff."""
+    return reading.has("total_words") or any(
+        m.field == key and not t.has("role_words") for t in reading.terms for m in t.of("keyword"))
 
 
 def parts(readings: list[Reading], schema: FactSchema) -> list[Fact]:

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 from calculator.facts.codes import credit_code_ok
 from calculator.facts.interval import Interval, collapse
-from calculator.facts.parse.lexicon import VALUE_WEIGHT, WEAK_WEIGHT, Term, lexicon, normalize_case
+from calculator.facts.parse.lexicon import ACTIVITY_WEIGHT, VALUE_WEIGHT, WEAK_WEIGHT, Term, lexicon, normalize_case
 from calculator.facts.parse.quantities import Quantity, find_quantities
 from calculator.facts.parse.result import Fact
 from calculator.facts.schema import FactSchema
@@ -194,6 +194,8 @@ class ClauseReader:
         self.make_pattern = _product_pattern(activities.get("make"), activities.get("made"))
         self.goods_industry = "制造业"
         self.verb_industry = sorted((activities.get("verb_before_goods") or {}).items(), key=lambda p: len(p[0]), reverse=True)
+        self.verb_after = sorted((activities.get("verb_after_goods") or {}).items(), key=lambda p: len(p[0]), reverse=True)
+        self.goods_industries = {"制造业", "零售业", "批发业"}    # what goods words name before a verb says what is done
         self.verbs = {*(activities.get("sell") or ()), *(activities.get("make") or ()), *(activities.get("grow") or ()),
                       *(activities.get("open_shop") or ()), *(activities.get("grown") or ())}
         self.sell_pattern = _product_pattern(activities.get("sell"), None)
@@ -457,11 +459,12 @@ class ClauseReader:
     def _status(self, reading: Reading, cues_only: bool = False) -> bool | None:
         """Whether a certification named in this clause is held now, from the cues around it.
 
-        Lapsed, aimed at or past → not held; still valid → held; recognised in a year said in full
+        Lapsed, never recognised (还没评上), aimed at or past → not held; still valid → held; recognised in a year said in full
         ("2024年拿到的") → the year only (None); a question about it → None; otherwise held. With
         `cues_only` (no certification named) only an explicit cue counts.
         """
-        cues = {m.value for t in reading.terms for m in t.of("certificate_cues")}
+        cues = {"lapsed" if m.value == "recognised" and _scope(reading.terms, j) == "negated" else m.value
+                for j, t in enumerate(reading.terms) for m in t.of("certificate_cues")}   # 还没评上: not held
         if "valid" in cues:
             return True
         if "lapsed" in cues or reading.mode in ("future", "past"):
@@ -515,6 +518,9 @@ class ClauseReader:
             value, weight = others[0], VALUE_WEIGHT   # 不是小规模 → 一般纳税人
         if key == "industry" and value == self.goods_industry:
             value = self._done_with(text, terms[i].start) or value     # 卖电动车 is no factory
+        if key == "industry" and value in self.goods_industries:
+            after = self._done_after(text, terms[i].end)                # 五金制造 is no shop
+            value, weight = (after, max(weight, ACTIVITY_WEIGHT + len(terms[i].text) + 1)) if after else (value, weight)
         weight += 50 if (key == "county" and registered) else 0
         weight += 5 if (key == "industry" and anchored and weight > WEAK_WEIGHT) else 0
         how = "weak" if weight <= WEAK_WEIGHT else "stated" if weight >= VALUE_WEIGHT or key != "industry" else "inferred"
@@ -525,6 +531,11 @@ class ClauseReader:
         """The industry of a verb right before a product (activities.yaml verb_before_goods), or ''."""
         head = text[max(0, start - 4):start].rstrip("个些点了的")
         return next((industry for verb, industry in self.verb_industry if head.endswith(verb)), "")
+
+    def _done_after(self, text: str, end: int) -> str:
+        """The industry of a verb right after goods (activities.yaml verb_after_goods: 五金制造, 家电维修), or ''."""
+        tail = text[end:end + 3]
+        return next((industry for verb, industry in self.verb_after if tail.startswith(verb)), "")
 
     def _products(self, text: str, lowered: str, terms: list[Term], reading: Reading) -> None:
         """做编织袋的 / 生产电缆 → 制造业, 卖家电的 → 零售业: a verb and a product name an industry (weight 3–4)."""
@@ -543,10 +554,19 @@ class ClauseReader:
                 return
 
 
+def _doing_outsourced(terms: list[Term], i: int) -> bool:
+    """做软件外包, 接外包: the enterprise does outsourced work for others (a bare 外包 right after 做/接 or a
+    phrase that starts with them), which is what it does, not work it gives away (保安保洁外包了)."""
+    if terms[i].text != "外包" or i == 0:
+        return False
+    before = terms[i - 1]
+    return before.end == terms[i].start and before.text.startswith(("做", "接", "承接"))
+
+
 def _mode(terms: list[Term]) -> str:
     """future / past when the clause speaks of what may come or what was (明年打算转成公司, 原来是小规模);
     outsourced when it speaks of work given to someone else (保安保洁是外包给物业公司的)."""
-    if any(t.has("outsourced") for t in terms):
+    if any(t.has("outsourced") and not _doing_outsourced(terms, i) for i, t in enumerate(terms)):
         return "outsourced"
     if any(t.has("future") for t in terms):
         return "future"

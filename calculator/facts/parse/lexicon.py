@@ -29,7 +29,7 @@ WORD_CATEGORIES = (
     "part_of", "uninvoiced_words", "number_owners", "hire_words", "no_hire_words", "includes_self",
     "additive_words", "hypothetical", "reality", "future", "past",
     "other_party_prefix", "registration_words", "secondary_place_words", "industry_anchors", "clause_breaks",
-    "outsourced", "question_words", "some_words", "total_words", "contrast_words",
+    "outsourced", "question_words", "some_words", "total_words", "contrast_words", "role_words",
 )
 # Tables of words.yaml whose words are scanned under the table's name (a reading each: number_prefix → about …).
 WORD_TABLES = ("number_prefix", "number_suffix", "certificate_cues")
@@ -143,6 +143,18 @@ class Lexicon:
                         for m in self._table[_ascii_lower(str(word))]]
         for word in table.get("neutral") or ():
             self._add(word, Meaning("neutral"))
+        self._add_inner_keywords(schema, [str(w) for row in table.get("activities") or () for w in row.get("words") or ()])
+
+    def _add_inner_keywords(self, schema: FactSchema, phrases: list[str]) -> None:
+        """An activity phrase that holds the keyword of a fact words.yaml says_inside names says that fact too:
+        自己养的猪 is 农林牧渔业 and 自己养的 (own produce); the longest match would otherwise hide the shorter
+        word. Only for facts about the enterprise's own doing (an 环评公司 needs no 环评 of its own)."""
+        keywords = [(str(w), key) for key in self.words["said_inside_activities"] if key in schema.fields
+                    for w in schema.fields[key].keywords if len(str(w)) >= 2]
+        for phrase in phrases:
+            for word, key in keywords:
+                if word in phrase and word != phrase:
+                    self._add(phrase, Meaning("keyword", key))
 
     def _add_suffix_choices(self, aliases: dict[str, list[str]], key: str) -> None:
         """A word that ends in a choice alias names that choice too: 软件公司 is a 公司, 蔬菜合作社 a 合作社."""

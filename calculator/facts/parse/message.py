@@ -45,7 +45,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     norm = normalize(head)
     fields = schema.fields
     lex = lexicon(schema)
-    members = _set_members(schema, expected)
+    members = [m for m in _set_members(schema, expected) if expected not in schema.sets or m not in context]
     result = ParseResult()
     short = _short_answer(lex, norm, expected, members)
     if short is not None:
@@ -63,6 +63,9 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     compose.quarters(readings, schema, today, context)
     people = compose.household(readings, schema)
     used = _place_leftovers(schema, readings, expected, today, result.correction, context)
+    compose.within(readings)
+    if people is None:     # 我和我老婆，雇了两个厨师: the household's count already holds them
+        compose.roles(readings, schema, today)
     compose.additive(readings, schema)
     extra = compose.parts(readings, schema)
     compose.uninvoiced(readings, _sales_fields(lex))
@@ -92,7 +95,8 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
 
 
 def _set_members(schema: FactSchema, expected: str | None) -> list[str]:
-    """The bools answered together when `expected` is a set (certifications) or one of its members."""
+    """The bools answered together when `expected` is a set (certifications) or one of its members; the caller
+    leaves out the members the chat already knows (a set asked again asks only for the rest)."""
     if expected in schema.sets:
         return list(schema.sets[expected])
     if expected in schema.fields and schema.fields[expected].set:
@@ -136,14 +140,15 @@ def _short_answer(lex: Lexicon, norm: str, expected: str | None,
 # ---------------------------------------------------------------- what each clause is
 
 def _answered_topics(lex: Lexicon, clauses: list[Clause]) -> list[Clause]:
-    """"研发？没搞过", "去年研发？那肯定没有", "高企是啥？我们这小铺子没有": a short question naming one fact,
-    answered by a clause that denies without naming anything, denies that fact."""
+    """"研发？没搞过", "去年研发？那肯定没有", "高企是啥？我们这小铺子没有", "研发嘛，没有": a short question
+    naming one fact (or the fact's word alone), answered by a clause that denies without naming anything, denies that fact."""
     out = list(clauses)
     for k in range(len(out) - 1):
         asked, answer = out[k], out[k + 1]
-        if not asked.asks or len(asked.text) > _TOPIC_CHARS:
-            continue
         topics = [t for t in lex.scan(asked.text) if t.has("keyword")]
+        bare = len(topics) == 1 and len(asked.text.strip(_PARTICLES + "呢嘛")) <= len(topics[0].text)   # "研发，没有"
+        if not (asked.asks or bare) or len(asked.text) > _TOPIC_CHARS:
+            continue
         said = lex.scan(answer.text)
         if len(topics) != 1 or any(t.has("keyword") or t.has("choice") for t in said):
             continue
@@ -222,10 +227,15 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
     said = [f.field for r in readings for f in r.facts]
     expected_taken = expected is None or expected not in fields or expected in said
     previous: Reading | None = None
+    before: Reading | None = None        # the clause right before this one
     for reading in readings:
+        topic = _open_topic(schema, before, reading)
         for q in list(reading.leftovers):
             key, how = "", "default"
-            if previous is not None and _another_year(reading) and not any(t.has("keyword") for t in reading.terms):
+            if topic and fits(schema, q, topic) and topic not in said:   # 利润嘛，大概八十万
+                key, how = topic, "stated"
+                _drop_weak_words(before, topic)
+            if not key and previous is not None and _another_year(reading) and not any(t.has("keyword") for t in reading.terms):
                 key = next((f.field for f in reversed(previous.facts) if f.field in last_year
                             and _same_kind(schema, q, f.field)), "")    # 今年营收1500万，去年1000万
                 how = "stated" if key else how
@@ -248,7 +258,29 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
                 said.append(key)
                 used.add(id(q))
         previous = reading if reading.facts else previous
+        before = reading
     return used
+
+
+def _open_topic(schema: FactSchema, before: Reading | None, reading: Reading) -> str:
+    """The amount named in the clause before, with no number there ("利润嘛", "有研发"), that a clause with a
+    number and no keyword of its own goes on to give ("大概八十万", "去年投了七十来万"); '' if none."""
+    if before is None or before.leftovers or before.mode or reading.mode or any(t.has("keyword") for t in reading.terms):
+        return ""
+    stated = {f.field for f in before.facts if not isinstance(f.value, Interval)}
+    keys = [m.field for t in before.terms for m in t.of("keyword")
+            if schema.fields[m.field].numeric and m.field not in stated]
+    return keys[-1] if len(set(keys)) == 1 else ""
+
+
+def _drop_weak_words(reading: Reading | None, key: str) -> None:
+    """The keyword that named the amount names no industry (有研发 is no research institute) and no "有" bound."""
+    if reading is None:
+        return
+    reading.acknowledged = True
+    words = {t.text for t in reading.terms if any(m.field == key for m in t.of("keyword"))}
+    reading.facts = [f for f in reading.facts if not (f.field == key or (f.field == "industry" and f.how == "weak"
+                                                                         and f.span in words))]
 
 
 def _same_kind(schema: FactSchema, q: Any, key: str) -> bool:
@@ -332,15 +364,17 @@ def _resolve_choices(facts: list[Fact], lex: Lexicon) -> list[Fact]:
 def _whole_sets(schema: FactSchema, readings: list[Reading], facts: list[Fact], members: list[str]) -> list[Fact]:
     """A certification answer names the whole set: listed members true, the rest false.
 
-    It applies after a set question ("高企和科小") and when the text says the set is empty
-    ("资质都没有"); a member said explicitly in the message keeps its value.
+    It applies after a set question when the answer names what is held ("高企和科小", "高企有") and when the
+    text says the set is empty ("资质都没有"); a member said explicitly in the message keeps its value. A
+    denial alone ("不是高企，也没打算申请") says nothing about the other members.
     """
     said = {f.field for f in facts}
+    held = any(f.field in members and f.value is True for f in facts)
     out: list[Fact] = []
     for reading in readings:
         for name in reading.sets_false:
             out += [Fact(m, False, reading.text) for m in schema.sets[name] if m not in said | {f.field for f in out}]
-    if members and any(m in said for m in members):
+    if held:
         out += [Fact(m, False, "（未提及）") for m in members if m not in said | {f.field for f in out}]
     return out
 
