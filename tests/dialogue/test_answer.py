@@ -124,7 +124,7 @@ def test_a_named_catalog_item_is_answered_from_the_catalog(index_env):
     assert "已到期" in answer.answer            # CALCULATOR_TODAY 2026-11-23: the 2025 notice has run out
     assert any(c["doc_id"] == "cn_unemployment_insurance_job_stability" for c in answer.citations)
     first, second = answer.answer.splitlines()[:2]   # 怎么申请: the card's procedure first, then its benefit
-    assert first.startswith("**失业保险稳岗返还**：办理") and second.startswith("- 优惠：") and "[1]" in second
+    assert first.startswith("**失业保险稳岗返还（已知政策至2025年12月31日；2026年是否延续未核实）**：办理") and second.startswith("- 优惠：") and "[1]" in second
     line = next(line for line in answer.answer.splitlines() if line.startswith("- 条件："))
     conditions = line.removeprefix("- 条件：").split("；")
     assert len(conditions) == 3 and all(re.search(r"\[\d+\]$", c) for c in conditions), conditions
@@ -166,9 +166,15 @@ def test_extractive_answer_quotes_sentences_that_share_the_question_terms(index_
 def test_summary_citations_say_so(index_env):
     from calculator.dialogue.answer import ask
 
-    answer = ask("小规模纳税人一个月卖多少钱以内不用交增值税？")
+    # 财税〔2011〕100号 is held as a summary, its continuation (2026年第10号) as the original
+    answer = ask("软件产品增值税即征即退怎么算？")
     summaries = [c for c in answer.citations if c["summary"]]
+    originals = [c for c in answer.citations if not c["summary"]]
     assert summaries and all(c["note"] == "摘要，以原文为准" for c in summaries)
+    assert originals and all(c["note"] == "" for c in originals)
+    # the small-scale 起征点 is cited from the originals now held, never from the superseded summary
+    vat = ask("小规模纳税人一个月卖多少钱以内不用交增值税？")
+    assert vat.citations and not any(c["summary"] for c in vat.citations)
 
 
 def test_empty_question_is_a_user_error(index_env):
