@@ -77,7 +77,7 @@ class Reading(_Open):
     value: Any = Field(description="a number, text, date, true/false, or an interval {min, max, min_open, max_open}")
     display: str = Field(description="the reading in words, e.g. 从业人数：320人")
     span: str = Field(description="the words of the description it came from")
-    how: str = Field(description="stated | interval | composed | inferred | weak | converted | answer | default | added")
+    how: str = Field(description="stated | interval | composed | inferred | weak | converted | answer | default | added | within")
     uncertain: bool = Field(description="an interval, a sum of parts or an inferred industry: worth a check")
 
 

@@ -66,7 +66,7 @@ def merge(state: ChatState, parsed: ParseResult, schema: FactSchema) -> list[str
         state.sources[key] = {"span": u.span, "how": how, "said": u.said, "weight": str(u.weight)}
         if key in state.confirmed and old != new:
             state.confirmed.remove(key)
-    changes += _recompose(state, {u.field for u in parsed.understood}, schema)
+    changes += _recompose(state, {u.field for u in parsed.understood if u.how != "within"}, schema)
     return changes
 
 
@@ -92,7 +92,8 @@ def _value(schema: FactSchema, key: str, value: Any) -> Any:
 
 def _recompose(state: ChatState, said: set[str], schema: FactSchema) -> list[str]:
     """A part newly said recomposes its total: a total the parser composed goes; a headcount said as 员工
-    becomes the first part (劳动关系职工) when the second (劳务派遣) is said and the first is not known."""
+    becomes the first part (劳动关系职工) when the second (劳务派遣) is said and the first is not known. A part
+    said to be within the total (其中十个是派遣的: how `within`) leaves the total as it was said."""
     changes: list[str] = []
     for total, spec in schema.fields.items():
         for composition in spec.compose:

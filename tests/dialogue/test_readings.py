@@ -120,3 +120,18 @@ def test_a_certificate_that_lapsed_is_not_held_and_the_question_does_not_make_on
     state, reply, seen = _chat("我们是高新区的软件公司，八十多人", "高企是2021年评的，2024年到期以后没再申报", "想问下还能不能享受15%")
     assert state.profile["cert_hightech"] is False and state.profile["hightech_cert_year"] == 2021
     assert all(p.get("cert_hightech") is not True for p in seen)
+
+
+def test_a_later_turn_refines_corrects_or_adds_a_site_without_losing_what_was_said(index_env):
+    """其中 in a later turn keeps the total; 准确点说/具体是 refine the fact said last, whatever is pending; a
+    上年度 figure said of 今年 is no new value; a place with 有个工厂 is a site, not the registration."""
+    state, _, _ = _chat("高新区的软件公司，员工八十来人", "其中十个是派遣的")
+    assert state.profile["employees"] == {"min": 80, "max": 90, "min_open": False, "max_open": True}
+    assert state.profile["employees_dispatched"] == 10 and "employees_contract" not in state.profile
+    state, reply, _ = _chat("襄城县开饭店的，个体户", "一个月流水十来万", "准确点说是九万八")
+    assert state.profile["monthly_sales"] == 9.8 and state.profile.get("employees") != 98000
+    assert "月销售额（增值税） 从 10万元以上、不到20万元 改为 9.8万元" in reply.changes
+    state, _, _ = _chat("公司在襄城，去年利润八十万", "今年估计能挣一百万")
+    assert state.profile["taxable_income"] == 80
+    state, _, _ = _chat("许昌市外的，注册在郑州", "在禹州有个工厂")
+    assert state.profile["county"] == "许昌市外"

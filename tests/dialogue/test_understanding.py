@@ -15,14 +15,14 @@ from calculator.facts.schema import default_schema
 
 SETS = DATA / "understanding"
 
-# Reported for this branch (README "Reading what people write"): the floor each score must keep. Verdicts
-# count where the catalog's rules already agree with the set on its expected facts; the rest wait for the
-# law rewrite of the catalog (small-scale VAT and 企业所得税 items), after which they are re-measured.
+# Reported for this branch on the catalog of the law of 2026-12-01 (README "Reading what people write"): the
+# floor each score must keep. Verdicts count where the catalog's rules already agree with the set on its
+# expected facts (the rest are choices of the law integration the set reads otherwise: see the README).
 FLOORS = {
-    ("descriptions", "tune"): {"facts": 0.974, "verdicts": 1.0},
-    ("descriptions", "heldout"): {"facts": 0.895, "verdicts": 0.949},
+    ("descriptions", "tune"): {"facts": 0.977, "verdicts": 1.0},
+    ("descriptions", "heldout"): {"facts": 0.895, "verdicts": 0.963},
     ("chats", "tune"): {"facts": 0.952, "verdicts": 1.0},
-    ("chats", "heldout"): {"facts": 0.849, "verdicts": 0.950},
+    ("chats", "heldout"): {"facts": 0.857, "verdicts": 0.946},
 }
 
 

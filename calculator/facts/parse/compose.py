@@ -30,6 +30,7 @@ _LIST = re.compile(r"(?P<items>[0-9.]+(?:[、,，/和及][0-9.]+){3})(?P<unit>�
 _QUARTERS = 4
 _SELF = {"我", "本人", "我自己"}
 _ADDING = set("加再还另雇请招带")
+_QUARTER_DIGITS = {"一": (1,), "二": (2,), "三": (3,), "1": (1,), "2": (2,), "3": (3,)}   # the first of 三四季度
 
 
 def mean_parts(schema: FactSchema) -> dict[str, tuple[str, ...]]:
@@ -94,10 +95,13 @@ def quarters(readings: list[Reading], schema: FactSchema, today: date, context: 
         if not named:
             continue
         n = int(next(m.value for m in named[0].of("quarter_name")))
+        quarters_said = [*_QUARTER_DIGITS.get(reading.text[named[0].start - 1:named[0].start], ()), n] \
+            if named[0].start else [n]      # 三四季度都是一百: the third and the fourth
         fact = next((f for f in reading.facts if f.field in bases), None)
         if fact is not None:
             reading.facts.remove(fact)
-            reading.facts.append(Fact(bases[fact.field][n - 1], fact.value, fact.span, fact.approx, fact.note, how=fact.how))
+            reading.facts += [Fact(bases[fact.field][k - 1], fact.value, fact.span, fact.approx, fact.note, how=fact.how)
+                              for k in quarters_said]
             base = fact.field
             continue
         q = next((q for q in reading.leftovers if q.kind in ("bare", "people", "classifier", "scaled", "money")), None)
@@ -105,10 +109,10 @@ def quarters(readings: list[Reading], schema: FactSchema, today: date, context: 
         target = base or (people if q is not None and q.kind in ("people", "classifier") and people in bases else "")
         if q is None or not target:
             continue
-        part = to_fact(schema, q, bases[target][n - 1], today, q.text)
-        if part is not None:
+        parts = [to_fact(schema, q, bases[target][k - 1], today, q.text) for k in quarters_said]
+        if all(p is not None for p in parts):
             reading.leftovers.remove(q)
-            reading.facts.append(part)
+            reading.facts += [p for p in parts if p is not None]
             base = target
 
 
@@ -191,13 +195,18 @@ def additive(readings: list[Reading], schema: FactSchema) -> None:
             previous = fact
 
 
-def within(readings: list[Reading]) -> None:
+def within(readings: list[Reading], schema: FactSchema, context: Sequence[str]) -> None:
     """"员工85人，其中管理人员10人": a figure in a 其中 clause for a fact said before it is a part of it, not the
-    fact (parts of a composed fact have fields of their own: `parts`)."""
+    fact (parts of a composed fact have fields of their own: `parts`). A part said with 其中 of a total said
+    earlier in the chat is marked `within` (the chat keeps that total: 其中十个是派遣的)."""
     said: set[str] = set()
+    part_of = {part: total for total, pair in sum_parts(schema).items() for part in pair[1:]}
     for reading in readings:
         if reading.has("part_of"):
             reading.facts = [f for f in reading.facts if f.field not in said]
+            for f in reading.facts:
+                if part_of.get(f.field) in context and part_of[f.field] not in said:
+                    f.how = "within"
         said |= {f.field for f in reading.facts}
 
 

@@ -618,11 +618,17 @@ def _between(x: Quantity, t: Term, q: Quantity) -> bool:
     return lo <= x.start and x.end <= hi
 
 
+_NAMING = {"叫", "名叫", "叫做", "名字叫", "名称是", "名字里有"}
+
+
 def _other_party(terms: list[Term], i: int) -> bool:
-    """Whether term i names a customer or contractor: after 给/卖给/外包给 … with no verb in between."""
+    """Whether term i names a customer or contractor: after 给/卖给/外包给 … with no verb in between; after a
+    naming word (叫, 名字叫) the words of a name, though a name's legal form (…有限公司) is ours."""
     for j in range(i - 1, -1, -1):
         t = terms[j]
         if t.has("other_party_prefix"):
+            if t.text in _NAMING and any(m.field == "entity_type" for m in terms[i].of("choice")):
+                return False
             return terms[i].start - t.end <= 8
         if t.has("keyword") or t.has("industry_anchors") or t.has("negations"):
             return False

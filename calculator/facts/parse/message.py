@@ -63,7 +63,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     compose.quarters(readings, schema, today, context)
     people = compose.household(readings, schema)
     used = _place_leftovers(schema, readings, expected, today, result.correction, context)
-    compose.within(readings)
+    compose.within(readings, schema, context)
     if people is None:     # 我和我老婆，雇了两个厨师: the household's count already holds them
         compose.roles(readings, schema, today)
     compose.additive(readings, schema)
@@ -72,6 +72,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     facts: list[Fact] = listed + [f for r in readings for f in r.facts] + extra + ([people] if people else [])
     facts = _defaults_give_way(facts)
     facts = _last_year(lex, readings, facts, today)
+    facts = _not_this_year(lex, readings, facts, context)
     for reading in readings:
         result.unknown += reading.unknown
     _convert(schema, readings, facts, result)
@@ -292,6 +293,14 @@ def _same_kind(schema: FactSchema, q: Any, key: str) -> bool:
 def _another_year(reading: Reading) -> bool:
     """A clause that only says when (去年, 2024年): its number continues the fact said before it."""
     return any(t.has("relative_year") for t in reading.terms) or re.search(r"(?:19|20)\d{2}年", reading.text) is not None
+
+
+def _not_this_year(lex: Lexicon, readings: list[Reading], facts: list[Fact], context: Sequence[str]) -> list[Fact]:
+    """"今年估计能挣一百万" after last year's 利润 was said: a 上年度 fact said of this year is no new value."""
+    last_year = set(lex.words["last_year_fields"]) & set(context)
+    now_words = [w for w, back in lex.words["relative_years"].items() if back == 0]   # 今年 (also inside 今年营收)
+    this_year = {id(f) for r in readings if any(w in r.text for w in now_words) for f in r.facts if f.field in last_year}
+    return [f for f in facts if id(f) not in this_year]
 
 
 def _last_year(lex: Lexicon, readings: list[Reading], facts: list[Fact], today: date) -> list[Fact]:

@@ -14,6 +14,7 @@ MAX_FRAGMENTS = 10
 HOW_WORDS = {
     "stated": "", "interval": "模糊数额，按区间", "composed": "合计", "inferred": "由经营内容推断", "weak": "由个别词推断",
     "converted": "换算", "answer": "回答上一问", "default": "按单位推断", "added": "在已知人数上增加",
+    "within": "已含在前面说的总数内",
 }
 UNCERTAIN = frozenset({"interval", "composed", "inferred", "weak"})
 
