@@ -18,7 +18,8 @@ from calculator.core.config import Settings
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOCS_DIR = PROJECT_ROOT / "knowledge" / "docs"
 QUESTION_SETS = {"dev": PROJECT_ROOT / "tests" / "data" / "dev_questions.jsonl",
-                 "extra": PROJECT_ROOT / "tests" / "data" / "retrieval_extra.jsonl"}
+                 "extra": PROJECT_ROOT / "tests" / "data" / "retrieval_extra.jsonl",
+                 "everyday": PROJECT_ROOT / "tests" / "data" / "everyday_questions.jsonl"}  # split: tune | heldout
 # The bundled corpus ingested once and kept (data/ is outside git): `build` is incremental, so the
 # benchmarks that only *read* an index share it and pay for the embedding once, not once each.
 # BENCH_DATA_DIR may name another up-to-date index of knowledge/docs (tests/system/test_bench.py passes its own).

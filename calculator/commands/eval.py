@@ -1,8 +1,8 @@
 """`python -m calculator eval retrieval|understanding FILE …`: how well the product finds and reads.
 
-- `retrieval FILE.jsonl [--k 5] [--misses] [--json]`: Recall@1, Recall@k and MRR of the product's search
-  over a question file (calculator/search/quality.py defines a hit: the question's key phrase in a
-  returned passage, NFKC and whitespace ignored).
+- `retrieval FILE.jsonl [--split tune|heldout] [--k 5] [--misses] [--json]`: Recall@1, Recall@k and MRR of the
+  product's search over a question file (calculator/search/quality.py defines a hit: the question's key
+  phrase in a returned passage, NFKC and whitespace ignored).
 - `understanding FILE.yaml [--split tune|heldout] [--misses] [--json]`: fact and verdict accuracy of
   `match --text` over descriptions, or of the chat over multi-turn chats (the file says which), for the
   tuned and the held-out split separately (calculator/dialogue/quality.py defines a right fact and verdict).
@@ -20,8 +20,8 @@ from calculator.core.errors import UserError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", choices=["retrieval", "understanding"], help="评测对象 / what to evaluate")
     parser.add_argument("file", type=Path, help="问题集 JSONL 或理解评测集 YAML / question file or evaluation set")
+    parser.add_argument("--split", help="只评测这一部分（如 tune、heldout；理解评测默认两部分分别报告） / only the rows of this split")
     parser.add_argument("--k", type=int, default=5, help="检索段落数（默认 5） / passages per question (retrieval)")
-    parser.add_argument("--split", choices=["tune", "heldout"], help="只评测一部分（默认两部分分别报告） / one split only")
     parser.add_argument("--misses", action="store_true", help="列出未命中的项 / list what was missed")
     parser.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
 
@@ -29,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.what == "understanding":
         return _understanding(args)
-    from calculator.search.quality import evaluate, our_finder, read_questions
+    from calculator.search.quality import evaluate, our_finder, read_questions, select
 
-    result = evaluate(read_questions(args.file), our_finder(), args.k)
+    result = evaluate(select(read_questions(args.file), args.split), our_finder(), args.k)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0

@@ -2,7 +2,7 @@
 
 `coverage` (the `ask --json` contract, with `found`):
 - **full**: a catalog item or a passage shown holds what was asked (the amount for "多少", the date for
-  "什么时候" …: dialogue/asked.py); the first two lines state it with its citation marker.
+  "什么时候" …: core/asked.py); the first two lines state it with its citation marker.
 - **partial**: the knowledge base names the programme the question is about, but not what was asked
   (许昌英才计划 is named, no amounts are held; a notice that ran out before the year asked about). The
   answer names the document that mentions it, says plainly what is not held and which office to ask; it
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from calculator.core.asked import Asked, is_programme, read_question
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
 from calculator.core.textnorm import normalise
 from calculator.core.wording import message
-from calculator.dialogue.asked import Asked, is_programme, read_question
 from calculator.dialogue.evidence import (
     Citations,
     Quote,

@@ -21,11 +21,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from calculator.core.asked import instructs
 from calculator.core.errors import ServiceUnavailable, UserError
 from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, source_line
 from calculator.core.wording import chat_words, message
 from calculator.dialogue.answer import Answer, ask, refusal
-from calculator.dialogue.asked import instructs
 from calculator.dialogue.interview import Question, next_question, topic_of
 from calculator.dialogue.readings import (
     CONFIRM,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from calculator.core.textnorm import normalise
 
 if TYPE_CHECKING:  # the question's terms and the hits are handed in: search is imported only where it runs
-    from calculator.dialogue.asked import Asked
+    from calculator.core.asked import Asked
     from calculator.policy.catalog import Catalog, Policy
     from calculator.search.relevance import QuestionTerms
     from calculator.search.retrieve import Hit

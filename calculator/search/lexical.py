@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from calculator.core.config import get_settings
+from calculator.core.wording import chat_words
 
 K1 = 1.2
 B = 0.75
@@ -37,6 +38,8 @@ class Lexicon:
     stopwords: frozenset[str]
     synonyms: dict[str, tuple[str, ...]]
     fingerprint: str             # changes when the tokens of indexed passages would change
+    question_words: frozenset[str] = frozenset()   # 现在, 多少, 能不能: how a question is asked, not what about
+    domain_words: frozenset[str] = frozenset()     # dictionary and synonym words (安家补贴): not places
 
     def tokenize(self, text: str) -> list[str]:
         """NFKC, lower case, jieba search-mode words (long words and their parts), no stopwords or punctuation."""
@@ -61,7 +64,8 @@ class Lexicon:
                     group.setdefault(token, SYNONYM_WEIGHT)
             grouped.update(t for t, w in group.items() if w == 1.0)
             groups.append(group)
-        singles = [{token: 1.0} for token in dict.fromkeys(own) if token not in grouped]
+        singles = [{token: 1.0} for token in dict.fromkeys(own)
+                   if token not in grouped and token not in self.question_words]
         return singles + groups
 
 
@@ -104,18 +108,23 @@ def _lexicon(data_dir: Path) -> Lexicon:
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     synonyms = _synonyms(data_dir / "synonyms.yaml")
+    domain_words: set[str] = set()     # the knowledge folder's own words: never read as a foreign place
     for phrase, others in synonyms.items():
         for word in (phrase, *others):  # short forms and colloquial words must stay whole words
             tokenizer.add_word(word)
+            domain_words.add(word)
     for line in _read_lines(data_dir / "jieba_dict.txt"):
         word, *rest = line.split()
         tokenizer.add_word(word, freq=int(rest[0]) if rest and rest[0].isdigit() else None)
+        if "ns" not in rest:
+            domain_words.add(unicodedata.normalize("NFKC", word).lower())
     stopwords = frozenset(_read_lines(data_dir / "stopwords.txt"))
     digest = hashlib.sha256()
     for name in LEXICON_FILES:  # synonyms count too: their words join the dictionary
         path = data_dir / name
         digest.update(path.read_bytes() if path.is_file() else b"")
-    return Lexicon(tokenizer, stopwords, synonyms, digest.hexdigest()[:16])
+    question_words = frozenset(unicodedata.normalize("NFKC", str(w)).lower() for w in chat_words()["question_words"])
+    return Lexicon(tokenizer, stopwords, synonyms, digest.hexdigest()[:16], question_words, frozenset(domain_words))
 
 
 def get_lexicon() -> Lexicon:

@@ -3,6 +3,8 @@
 Each line of a question file is `{"id", "q", "key", ...}`; a question is answered at rank r when its key
 phrase occurs in the r-th passage (NFKC, whitespace ignored: textnorm.squash). Any search function can
 be scored, so the peers in bench/retrieval_peers.py are measured by exactly the same rule as ours.
+A row may carry `split` (`tune` | `heldout`): whatever is tuned looks at `tune` only, and the held-out
+rows are reported on their own (`select`).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ class Question:
     id: str
     q: str
     key: str
+    split: str = ""
 
 
 def read_questions(path: Path) -> list[Question]:
@@ -36,13 +39,24 @@ def read_questions(path: Path) -> list[Question]:
             continue
         try:
             item = json.loads(line)
-            questions.append(Question(str(item.get("id", number)), str(item["q"]), str(item["key"])))
+            questions.append(Question(str(item.get("id", number)), str(item["q"]), str(item["key"]),
+                                      str(item.get("split", ""))))
         except (ValueError, KeyError, TypeError, AttributeError):
             raise UserError(f"问题集第 {number} 行格式不对（需要 q 和 key）",
                             f"line {number} of the question file is not {{\"q\": ..., \"key\": ...}}") from None
     if not questions:
         raise UserError(f"问题集为空：{path}", f"the question file is empty: {path}")
     return questions
+
+
+def select(questions: list[Question], split: str | None) -> list[Question]:
+    """The rows of one split (all rows when `split` is None); none of that split is a clear error."""
+    if split is None:
+        return questions
+    chosen = [q for q in questions if q.split == split]
+    if not chosen:
+        raise UserError(f"问题集中没有 split 为 {split} 的问题", f"no question has split {split!r}")
+    return chosen
 
 
 def first_hit_rank(key: str, texts: list[str]) -> int | None:

@@ -22,6 +22,7 @@ from calculator.corpus.citation import SummaryMark
 from calculator.search.index import open_index
 from calculator.search.lexical import MAX_QUERY_CHARS, get_lexicon
 from calculator.search.readable import DENSE_USED, dense_plan
+from calculator.search.relevance import reranked
 
 CANDIDATES = 50   # taken from each half before fusion
 
@@ -139,7 +140,7 @@ def search(query: str, k: int = 5, timings: dict[str, float] | None = None) -> H
     index = open_index()
     weights = fusion_weights(index.model)
     lexical_started = time.perf_counter()
-    lexical = index.lexical.top(get_lexicon().query_terms(query), CANDIDATES)
+    lexical = reranked(query, index.lexical.top(get_lexicon().query_terms(query), CANDIDATES), index.passages)
     embed_started = time.perf_counter()
     plan = dense_plan(query, index.model)
     vector = _query_vector(index.model, query) if plan == DENSE_USED else None

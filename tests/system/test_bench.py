@@ -21,7 +21,7 @@ SMALLEST = {
     "match": ([], "synthetic verdicts"),
     "chat": (["--rounds", "1"], "(target p95 < 300 ms)"),
     "coverage": ([], "after a catalog edit"),
-    "retrieval_peers": ([], "| combined (76) | ours (hybrid) |"),
+    "retrieval_peers": ([], "| everyday heldout (78) | ours (hybrid) |"),
     "search_scale": (["--factors", "1", "--stores", "embedded", "--passes", "1"], "| 1× | 1,526 | embedded |"),
     "app": (["--turns", "2"], "peak RSS"),
     "cli": (["--runs", "1"], "| ask, Chinese question |"),
