@@ -69,9 +69,21 @@ class PolicyResult(_Open):
     citations: list[Citation]
 
 
+class Reading(_Open):
+    """One fact read from a description (or composed from facts read by their legal definition)."""
+
+    field: str = Field(description="profile key")
+    label: str
+    value: Any = Field(description="a number, text, date, true/false, or an interval {min, max, min_open, max_open}")
+    display: str = Field(description="the reading in words, e.g. 从业人数：320人")
+    span: str = Field(description="the words of the description it came from")
+    how: str = Field(description="stated | interval | composed | inferred | weak | converted | answer | default | added | within")
+    uncertain: bool = Field(description="an interval, a sum of parts or an inferred industry: worth a check")
+
+
 class MatchResponse(_Open):
-    """`python -m calculator match --json`; with text, `parsed` says what was understood (and, when the parser
-    provides it, `understood`)."""
+    """`python -m calculator match --json`; with text also `understood` (every fact read, with its words and
+    how it was read) and `not_understood` (fragments that carried something the parser could not use)."""
 
     profile: dict[str, Any] = Field(description="the profile as validated (keys of /api/v1/openapi.json Profile)")
     today: date
@@ -79,7 +91,8 @@ class MatchResponse(_Open):
     summary: dict[str, int]
     totals: dict[str, Any]
     results: list[PolicyResult]
-    parsed: dict[str, Any] | None = None
+    understood: list[Reading] | None = Field(None, description="with text: the facts read and composed")
+    not_understood: list[str] | None = Field(None, description="with text: the fragments not used")
 
 
 class AskResponse(_Open):

@@ -1,7 +1,9 @@
 """`python -m calculator match`: an enterprise profile (JSON file, stdin or free text) → verdicts.
 
-`--json` prints the contract of ../shared/DESIGN.md (plus `parsed` for --text: what was understood
-and what was not); without it a readable Chinese summary. Bad input is one bilingual line, exit 2.
+`--json` prints the contract of ../shared/DESIGN.md; for --text it adds `understood` (every fact read, with
+the words it came from and how it was read: stated, an interval, a sum of parts, inferred from what the
+enterprise does; facts the engine composed by their legal definition, with the clause) and
+`not_understood`. Without --json a readable Chinese summary. Bad input is one bilingual line, exit 2.
 """
 from __future__ import annotations
 
@@ -28,20 +30,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
 
 
-def _parsed_json(parsed: ParseResult) -> dict[str, Any]:
-    return {
-        "understood": [{"field": u.field, "label": u.label, "value": json_value(u.value), "display": u.display,
-                        "span": u.span, "approx": u.approx} for u in parsed.understood],
-        "not_understood": list(parsed.not_understood),
-    }
+def understood_json(parsed: ParseResult, report: MatchReport) -> list[dict[str, Any]]:
+    """The facts read, then the facts composed from them by their legal definition (从业人数 from its parts)."""
+    out = [u.to_json() for u in parsed.understood]
+    said = {u.field for u in parsed.understood}
+    schema = report.catalog.schema
+    for key, derived in report.derived.items():
+        spec = schema.fields.get(key)
+        if spec is None or not spec.compose or key in said or derived.value is None:
+            continue
+        parts = [u.span for u in parsed.understood if any(u.field in c.inputs for c in spec.compose)]
+        out.append({"field": key, "label": derived.label, "value": json_value(derived.value),
+                    "display": f"{derived.label}：{schema.format_value(key, derived.value)}", "span": "，".join(parts),
+                    "approx": False, "how": "composed", "how_label": "按定义合计", "said": derived.explanation,
+                    "uncertain": True, "cite": vars(derived.cite) if derived.cite else None})
+    return out
 
 
-def _profile_from_text(text: str) -> tuple[dict[str, Any], Any]:
+def _profile_from_text(text: str, today: date | None) -> tuple[dict[str, Any], Any]:
     from calculator.facts.parse import parse_text
 
     if not text.strip():
         raise UserError("企业自述为空", "the --text description is empty")
-    parsed = parse_text(text)
+    parsed = parse_text(text, today=today)   # 去年, 成立8年 count from the day asked
     if parsed.errors:
         shown = "；".join(getattr(e, "zh", None) or str(e) for e in parsed.errors)
         raise UserError(f"自述中有无效的数值：{shown}", f"invalid values in the description: {len(parsed.errors)}")
@@ -55,15 +66,17 @@ def judge(profile: Any = None, text: str | None = None, today: date | None = Non
 
     parsed = None
     if text is not None:
-        profile, parsed = _profile_from_text(text)
+        profile, parsed = _profile_from_text(text, today)
     return match_profile(profile, today=today), parsed
 
 
 def contract(report: MatchReport, parsed: ParseResult | None) -> dict[str, Any]:
-    """The `match --json` output (the HTTP API's /api/v1/match sends the same)."""
+    """The `match --json` output (the HTTP API's /api/v1/match sends the same); with a description it adds
+    `understood` (every fact read and every fact composed from them) and `not_understood`."""
     out = report.to_json()
     if parsed is not None:
-        out["parsed"] = _parsed_json(parsed)
+        out["understood"] = understood_json(parsed, report)
+        out["not_understood"] = list(parsed.not_understood)
     return out
 
 
@@ -88,6 +101,8 @@ def render(report: MatchReport, parsed: ParseResult | None = None) -> str:
     if parsed is not None:
         if parsed.understood:
             lines.append("已识别：" + "；".join(u.display for u in parsed.understood))
+        composed = [u["said"] for u in understood_json(parsed, report) if u["how"] == "composed" and "cite" in u]
+        lines += [f"按定义合计：{c}" for c in composed]
         if parsed.not_understood:
             lines.append("未能识别：" + "；".join(parsed.not_understood))
         lines.append("")

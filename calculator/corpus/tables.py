@@ -1,5 +1,5 @@
-"""Reference tables of the knowledge folder: industries (GB/T 4754), regions (许昌's counties), 划型标准 and,
-optionally, the offices an answer refers people to.
+"""Reference tables of the knowledge folder: industries (GB/T 4754), regions (许昌's counties), 划型标准, the
+activities people name (what they do → an industry) and, optionally, the offices an answer refers people to.
 
 They are data in `<KNOWLEDGE_DIR>/data/` and are loaded per folder, so a second knowledge folder in the
 same process has its own tables. The fact schema builds choices and derived facts from them; search reads
@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 TABLE_FILES = {"industries": "industries.yaml", "regions": "regions.yaml", "size_standards": "sme_size_standards.yaml",
-               "offices": "offices.yaml"}
+               "activities": "activities.yaml", "offices": "offices.yaml"}
 OUTSIDE_XUCHANG = "许昌市外"  # the regions.yaml entry for anywhere outside the city
 
 
@@ -32,6 +32,7 @@ class ReferenceTables:
     industries: dict[str, dict[str, Any]]
     regions: dict[str, list[str]]
     size_standards: dict[str, Any]
+    activities: dict[str, Any]
     offices: dict[str, Any]      # {default: str, offices: [{name, words}]}; {} when the folder has none
 
     def office_for(self, *texts: str) -> str:
@@ -64,5 +65,13 @@ def _load(folder: Path, _stamp: tuple[int, ...]) -> ReferenceTables:
         industries=read_yaml(folder / TABLE_FILES["industries"])["industries"],
         regions=read_yaml(folder / TABLE_FILES["regions"])["regions"],
         size_standards=read_yaml(folder / TABLE_FILES["size_standards"]),
-        offices=read_yaml(folder / TABLE_FILES["offices"]) if (folder / TABLE_FILES["offices"]).is_file() else {},
+        activities=_optional(folder / TABLE_FILES["activities"]),
+        offices=_optional(folder / TABLE_FILES["offices"]),
     )
+
+
+def _optional(path: Path) -> dict[str, Any]:
+    """A table a knowledge folder may leave out (without activities.yaml, industries are read by their aliases;
+    without offices.yaml, answers refer people to the default office)."""
+    loaded = read_yaml(path) if path.exists() else None
+    return loaded if isinstance(loaded, dict) else {}

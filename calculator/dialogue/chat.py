@@ -27,7 +27,14 @@ from calculator.core.vocabulary import ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, source
 from calculator.core.wording import chat_words, message
 from calculator.dialogue.answer import Answer, ask, refusal
 from calculator.dialogue.interview import Question, next_question, topic_of
-from calculator.facts.interval import json_value
+from calculator.dialogue.readings import (
+    CONFIRM,
+    answer_confirmation,
+    composed_shown,
+    confirmation,
+    merge,
+    readings_shown,
+)
 from calculator.facts.parse import ParseResult, parse_text
 from calculator.facts.profile import validate_profile
 from calculator.facts.schema import FactSchema
@@ -48,16 +55,25 @@ _PUNCTUATION = re.compile(r"[\s，,。！!？?；;、~～…\.]+")
 
 @dataclass
 class ChatState:
-    """One session: the profile so far (field → JSON value), the question just asked, declined fields."""
+    """One session: the profile so far (field → JSON value), the question just asked, declined fields.
+
+    `sources` keeps, per fact, the words it came from and how it was read (its key order is the order the
+    facts were last stated: the parser's context); `confirmed` the uncertain readings already put to the
+    user once; `confirming` the reading the last question asked to confirm (对/不对).
+    """
 
     profile: dict[str, Any] = field(default_factory=dict)
     pending: str | None = None
     declined: list[str] = field(default_factory=list)
     turns: int = 0
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    confirmed: list[str] = field(default_factory=list)
+    confirming: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"profile": dict(self.profile), "pending": self.pending, "declined": list(self.declined),
-                "turns": self.turns}
+                "turns": self.turns, "sources": {k: dict(v) for k, v in self.sources.items()},
+                "confirmed": list(self.confirmed), "confirming": self.confirming}
 
     @classmethod
     def from_dict(cls, data: Any, schema: FactSchema | None = None) -> "ChatState":
@@ -71,7 +87,15 @@ class ChatState:
         listed = data.get("declined") if isinstance(data.get("declined"), list) else []
         declined = [d for d in listed if isinstance(d, str) and d in topics]
         turns = data.get("turns") if isinstance(data.get("turns"), int) and not isinstance(data.get("turns"), bool) else 0
-        return cls(_valid_fields(profile, schema)[0], pending, list(dict.fromkeys(declined)), max(0, turns))
+        kept = _valid_fields(profile, schema)[0]
+        raw_sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+        sources = {k: {n: str(v[n]) for n in _SOURCE_KEYS if isinstance(v.get(n), str)}
+                   for k, v in raw_sources.items() if k in kept and isinstance(v, dict)}
+        listed_confirmed = data.get("confirmed") if isinstance(data.get("confirmed"), list) else []
+        confirmed = [c for c in listed_confirmed if isinstance(c, str) and c in schema.fields]
+        confirming = data.get("confirming") if data.get("confirming") in kept else None
+        return cls(kept, pending, list(dict.fromkeys(declined)), max(0, turns), sources, list(dict.fromkeys(confirmed)),
+                   confirming)
 
 
 @dataclass
@@ -87,6 +111,8 @@ class Reply:
     not_understood: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     route: str = ""        # greeting | answer | question | both | smalltalk | refused | unclear | empty | form
+    readings: list[dict[str, Any]] = field(default_factory=list)   # each fact read: words, how (Understood.to_json)
+    changes: list[str] = field(default_factory=list)                # "从业人数 从 2人 改为 4人"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -94,11 +120,15 @@ class Reply:
         return data
 
 
+_SOURCE_KEYS = ("span", "how", "said", "weight")
+
+
 def _as_state(state: ChatState | dict[str, Any] | None, schema: FactSchema) -> ChatState:
     """A private copy: the caller's object is never changed. A ChatState is ours (its profile was
     validated when it was built); a mapping comes from a browser and is checked field by field."""
     if isinstance(state, ChatState):
-        return ChatState(dict(state.profile), state.pending, list(state.declined), state.turns)
+        return ChatState(dict(state.profile), state.pending, list(state.declined), state.turns,
+                         {k: dict(v) for k, v in state.sources.items()}, list(state.confirmed), state.confirming)
     return ChatState.from_dict(state, schema)
 
 
@@ -140,22 +170,14 @@ def _clauses(text: str) -> list[_Clause]:
     return out
 
 
-def _statement_facts(parsed: ParseResult, clauses: list[_Clause]) -> ParseResult:
-    """Drop facts read only from question clauses that do not speak of the enterprise ("高新技术企业有
-    什么优惠" asks about 高企, it does not say the user is one), and fragments of question clauses from
-    "not understood" (they are answered as questions)."""
-    kept = ParseResult(errors=list(parsed.errors), unknown=list(parsed.unknown), correction=parsed.correction)
-    for item in parsed.understood:
-        span = normalise(item.span)
-        holders = [c for c in clauses if span and span in c.text]
-        if holders and all(c.marked and not c.about_self for c in holders):
-            continue
-        kept.understood.append(item)
-        kept.updates[item.field] = parsed.updates[item.field]
+def _questions_answered(parsed: ParseResult, clauses: list[_Clause]) -> ParseResult:
+    """Fragments of question clauses leave "not understood": they are answered as questions. (What a
+    question says of the enterprise the parser keeps; the certification it asks about it does not:
+    "高新技术企业有什么优惠" does not make the user a 高企.)"""
     asking = [c.text for c in clauses if c.marked or c.queried]
-    kept.not_understood = [f for f in parsed.not_understood
-                           if not any(normalise(f.rstrip("…")) in text for text in asking)]
-    return kept
+    parsed.not_understood = [f for f in parsed.not_understood
+                             if not any(normalise(f.rstrip("…")) in text for text in asking)]
+    return parsed
 
 
 def _asks(clauses: list[_Clause], parsed: ParseResult) -> bool:
@@ -214,12 +236,16 @@ def _question_line(question: Question | None, lead: str = "**下一个问题**�
     return f"{lead}{question.text}{multiple}"
 
 
-def _understood_lines(parsed: ParseResult, declined_now: bool, extra: list[str]) -> list[str]:
+def _understood_lines(parsed: ParseResult, declined_now: bool, extra: list[str], changes: list[str],
+                      composed: list[str]) -> list[str]:
     lines = []
-    shown = [u.display for u in parsed.understood if u.span != "（未提及）"] + extra
+    shown = readings_shown(parsed) + extra
     if shown:
         lead = "已更正" if parsed.correction else "好的，记下了"
         lines.append(f"{lead}：{'；'.join(shown)}。")
+    if changes:
+        lines.append("已修改：" + "；".join(changes) + "。")
+    lines += [f"按定义合计：{c}" for c in composed]
     if declined_now:
         lines.append(message("declined"))
     if parsed.not_understood:
@@ -240,10 +266,16 @@ class _Turn:
 
 
 def _advance(state: ChatState, catalog: Catalog, today: date | None) -> _Turn:
-    """Judge and ask: the merged profile is validated once (by match_profile) and both steps use it."""
+    """Judge and ask: the merged profile is validated once (by match_profile) and both steps use it. An
+    uncertain reading that decides a verdict is asked first, once (readings.confirmation)."""
     report = match_profile(state.profile, catalog, today)
-    question = next_question(report.profile, report, state.declined)
-    state.pending = question.field if question else None
+    question = confirmation(state, report, catalog)
+    if question is not None:
+        state.confirmed.append(question.field)
+    else:
+        question = next_question(report.profile, report, state.declined)
+    state.confirming = question.field if question is not None and question.kind == CONFIRM else None
+    state.pending = question.field if question is not None and question.kind != CONFIRM else None
     return _Turn(state, report, question)
 
 
@@ -302,12 +334,14 @@ def respond(state: ChatState | dict[str, Any] | None, message_text: str, today: 
                                   "refused", answer=refused.to_json())
 
     clauses = _clauses(text)
-    parsed = _statement_facts(parse_text(text, state.pending, schema), clauses)
-    extracted = _llm_facts(text, state, parsed, schema) if _may_describe(clauses) else {}
+    parsed = _questions_answered(parse_text(text, state.pending, schema, today, list(state.sources)), clauses)
+    confirmed = answer_confirmation(state, parsed, text)
+    extracted = _llm_facts(text, state, parsed, schema) if _may_describe(clauses) and not confirmed else {}
     asks = _asks(clauses, parsed)
     declined = _declined(parsed, schema)
-    took = bool(parsed.updates or extracted or declined or parsed.errors)
-    state.profile = {**state.profile, **{k: json_value(v) for k, v in parsed.updates.items()}, **extracted}
+    took = bool(parsed.updates or extracted or declined or parsed.errors or confirmed)
+    changes = merge(state, parsed, schema)
+    state.profile.update(extracted)
     state.declined = list(dict.fromkeys([*state.declined, *declined]))
     turn = _advance(state, catalog, today)
 
@@ -319,8 +353,11 @@ def respond(state: ChatState | dict[str, Any] | None, message_text: str, today: 
             answer = None
     lines: list[str] = [note] if note else []
     extra = [f"{schema.label(k)}：{schema.format_value(k, v)}（模型提取）" for k, v in extracted.items()]
+    if confirmed:
+        lines.append(message("confirmed" if confirmed == "yes" else "reading_dropped"))
+    composed = composed_shown(turn.report, set(parsed.updates))
     if route != "unclear":   # an unclear message gets one friendly line, not a list of fragments
-        lines += _understood_lines(parsed, bool(declined), extra)
+        lines += _understood_lines(parsed, bool(declined), extra, changes, composed)
     if answer is not None:
         lines += ["", _phrased(text, answer)]
     elif route == "unclear":
@@ -330,7 +367,8 @@ def respond(state: ChatState | dict[str, Any] | None, message_text: str, today: 
     lines += ["", _question_line(turn.question, "**下一个问题**：" if route != "question" else "**回到刚才的问题**：")]
     reply = _reply(turn, "\n".join(lines), route, answer=answer.to_json() if answer else None,
                    understood=[u.display for u in parsed.understood] + extra,
-                   not_understood=list(parsed.not_understood), errors=list(parsed.errors))
+                   not_understood=list(parsed.not_understood), errors=list(parsed.errors),
+                   readings=[u.to_json() for u in parsed.understood], changes=changes)
     log.info("chat turn %d: route=%s understood=%d errors=%d found=%s %.0f ms", state.turns, route,
              len(reply.understood), len(reply.errors), answer.found if answer else None,
              (time.perf_counter() - started) * 1000)
@@ -367,6 +405,10 @@ def update_profile(state: ChatState | dict[str, Any] | None, updates: dict[str, 
     valid, invalid = _valid_fields(expanded, schema)
     errors += invalid
     state.profile = {k: v for k, v in {**state.profile, **valid}.items() if k not in cleared}
+    for key in [*valid, *cleared]:
+        state.sources.pop(key, None)
+        if key in valid:
+            state.sources[key] = {"span": "（表单）", "how": "stated", "said": ""}
     turn = _advance(state, catalog, today)
     values = turn.report.profile
     changed = [f"{schema.label(k)}：{schema.format_value(k, getattr(values, k))}" for k in valid]

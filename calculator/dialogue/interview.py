@@ -105,14 +105,17 @@ def _quick(options: Iterable[str], override: list[str] | None) -> list[str]:
     return [*shown, chat_words()["unknown_reply"]]
 
 
-def question_for(schema: FactSchema, topic: str, decides: int = 0) -> Question:
-    """The Question for a field key or a set name."""
+def question_for(schema: FactSchema, topic: str, decides: int = 0, known: Iterable[str] = ()) -> Question:
+    """The Question for a field key or a set name; a set offers only its members not `known` yet ("不是高企"
+    said of one certificate leaves the others to ask)."""
     words = chat_words()
     if topic in schema.sets:
         spec = words["sets"][topic]
-        members = schema.labels(schema.sets[topic])
+        said = set(known)
+        members = schema.labels([m for m in schema.sets[topic] if m not in said])
         choices = [*members, spec["none"]]
-        return Question(topic, spec["label"], spec["question"], "set", choices, _quick(choices, None),
+        text = spec["question"] if len(members) == len(schema.sets[topic]) else spec["question_rest"]
+        return Question(topic, spec["label"], text, "set", choices, _quick(choices, None),
                         multiple=True, decides=decides)
     field: FieldSpec = schema.fields[topic]
     choices = list(field.quick_replies) if field.type in ("choice", "bool") else []
@@ -122,9 +125,31 @@ def question_for(schema: FactSchema, topic: str, decides: int = 0) -> Question:
                     list(field.choices) if field.type == "choice" else choices, quick, field.unit, decides=decides)
 
 
+def not_asked(profile: ProfileBase | Mapping[str, Any]) -> set[str]:
+    """Topics the known facts place outside this enterprise (chat_words.yaml not_asked_when: a known value in
+    `when`, or a known value outside `unless`)."""
+    data = _data(profile)
+    out: set[str] = set()
+    for rule in chat_words()["not_asked_when"]:
+        if all(data.get(key) in values for key, values in (rule.get("when") or {}).items()) and all(
+                data.get(key) is not None and data.get(key) not in values for key, values in (rule.get("unless") or {}).items()):
+            out |= set(rule["topics"])
+    return out
+
+
+def _waiting(profile: ProfileBase | Mapping[str, Any]) -> set[str]:
+    """Topics asked only once the fact they qualify is known to hold (chat_words.yaml asked_after): the
+    contracts of disabled staff after a number of them above 0, the IP to pledge after a wish to borrow."""
+    data = _data(profile)
+    return {topic for topic, first in chat_words()["asked_after"].items() if not data.get(first)}
+
+
+def _data(profile: ProfileBase | Mapping[str, Any]) -> dict[str, Any]:
+    return profile.model_dump(exclude_none=True) if hasattr(profile, "model_dump") else dict(profile or {})
+
+
 def _known(profile: ProfileBase | Mapping[str, Any]) -> set[str]:
-    data = profile.model_dump(exclude_none=True) if hasattr(profile, "model_dump") else dict(profile or {})
-    return {key for key, value in data.items() if value is not None}
+    return {key for key, value in _data(profile).items() if value is not None}
 
 
 def next_question(profile: ProfileBase | Mapping[str, Any], report: MatchReport, declined: Iterable[str] = ()) -> Question | None:
@@ -134,15 +159,19 @@ def next_question(profile: ProfileBase | Mapping[str, Any], report: MatchReport,
     The facts nearly every enterprise knows and most policies turn on (`core_facts` in chat_words.yaml:
     行业, 人数, 营收, 纳税人类型, 应纳税所得额 …) come first while any open verdict waits on them; then by
     `topic_scores`; ties go to the cheaper question (a button before a number), then to the field order.
-    A declined field (or set) is skipped, and so is the set a declined member belongs to.
+    A declined field (or set) is skipped, and so is the set a declined member belongs to, and so is what the
+    known facts place outside this enterprise (a 个体工商户 is not asked about 高企: `not_asked`), and so is
+    what only qualifies a fact not known to hold (`asked_after`: 残疾人职工's contracts before their number).
     """
     schema = report.catalog.schema
     skip = {topic_of(schema, d) for d in declined} | set(declined)
     skip |= {key for key, spec in schema.fields.items() if spec.sensitive}
+    skip |= not_asked(profile)
+    skip |= _waiting(profile)
     scores = topic_scores(open_topics(report, _known(profile)), skip)
     if not scores:
         return None
     core = chat_words()["core_facts"]
     topic = min(scores, key=lambda t: (t not in core, -round(scores[t][0], 6), -scores[t][1],
                                        _cheapness(schema, t), _field_order(schema, t)))
-    return question_for(schema, topic, scores[topic][1])
+    return question_for(schema, topic, scores[topic][1], _known(profile))

@@ -77,11 +77,14 @@ INTERVAL_SCHEMA = {
 
 
 def _interval_validator(spec: FieldSpec) -> Any:
-    """An interval for a numeric field: `{min, max, min_open, max_open}` within the field's own bounds."""
+    """An interval for a numeric field: `{min, max, min_open, max_open}`; a given end lies within the field's
+    own bounds, a null end is unbounded ("不到300万" is (null, 300): the field's bound still holds)."""
     def check(value: Any) -> Interval:
         interval = value if isinstance(value, Interval) else Interval.from_json(value)
-        low_ok = spec.minimum is None or interval.low is not None and interval.low >= spec.minimum
-        high_ok = spec.maximum is None or interval.high is not None and interval.high <= spec.maximum
+        low_ok = spec.minimum is None or interval.low is None or spec.minimum <= interval.low
+        high_ok = spec.maximum is None or interval.high is None or interval.high <= spec.maximum
+        low_ok = low_ok and (spec.maximum is None or interval.low is None or interval.low <= spec.maximum)
+        high_ok = high_ok and (spec.minimum is None or interval.high is None or spec.minimum <= interval.high)
         if not (low_ok and high_ok):
             raise ValueError(f"区间应在 {format_number(spec.minimum)}～{format_number(spec.maximum)}{spec.unit} 之间 / "
                              f"the interval must lie within {spec.minimum}..{spec.maximum} {spec.unit}")

@@ -187,6 +187,8 @@ class FactSchema:
             value = _percent(value)
             unit = "%"
         if isinstance(value, (int, float)):
+            if unit == "年" and float(value).is_integer():   # a year (2023年) or years, never "2,023年"
+                return f"{int(value)}{unit}"
             return f"{format_number(value)}{unit}"
         if isinstance(value, Interval):
             return format_interval(value, unit)

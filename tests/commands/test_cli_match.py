@@ -56,9 +56,10 @@ def test_match_text_reports_what_was_understood() -> None:
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert_contract(data)
-    understood = {u["field"]: u["value"] for u in data["parsed"]["understood"]}
-    assert understood["employees"] == 85 and understood["county"] == "建安区"
-    assert "not_understood" in data["parsed"]
+    understood = {u["field"]: u for u in data["understood"]}
+    assert understood["employees"]["value"] == 85 and understood["county"]["value"] == "建安区"
+    assert understood["employees"]["span"] == "员工85人" and understood["employees"]["how"] == "stated"
+    assert "not_understood" in data
     by_id = {r["policy_id"]: r for r in data["results"]}
     assert by_id["small_low_profit_cit"]["status"] == "eligible"
 

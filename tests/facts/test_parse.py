@@ -1,6 +1,7 @@
 """The parser against real phrasings (tests/data/parse_cases.yaml), arbitrary text, and its bounds."""
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from typing import Any
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paths import DATA
 
+from calculator.facts.interval import Interval
 from calculator.facts.parse import ParseResult, parse_text
 from calculator.facts.parse.message import parse_message
 from calculator.facts.profile import validate_profile
@@ -28,7 +30,20 @@ def fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALCULATOR_TODAY", TODAY)
 
 
+_INTERVAL = re.compile(r"^([\[(])(-?[0-9.]*),(-?[0-9.]*)([\])])$")
+
+
+def _interval(text: str) -> Interval:
+    """"[300,400)" → Interval(300, 400, high_open=True); an empty end is unbounded."""
+    m = _INTERVAL.match(text)
+    assert m, text
+    low, high = (float(g) if g else None for g in (m.group(2), m.group(3)))
+    return Interval(low, high, m.group(1) == "(" and low is not None, m.group(4) == ")" and high is not None)
+
+
 def _same(got: Any, want: Any) -> bool:
+    if isinstance(want, str) and _INTERVAL.match(want):
+        return isinstance(got, Interval) and got == _interval(want)
     if isinstance(want, bool) or isinstance(got, bool):
         return got is want
     if isinstance(want, (int, float)) and isinstance(got, (int, float)):
@@ -81,13 +96,16 @@ def test_understood_says_what_and_from_where() -> None:
     assert by_field["employees"].display == "从业人数：85人"
     assert by_field["employees"].label == "从业人数"
     assert "85人" in by_field["employees"].span
-    assert by_field["monthly_sales"].approx and "约7.5万元" in by_field["monthly_sales"].display
+    assert by_field["monthly_sales"].approx and by_field["monthly_sales"].how == "interval"
+    assert by_field["monthly_sales"].display == "月销售额（增值税）：7～8万元（七八万）"
     assert "七八万" in by_field["monthly_sales"].span
 
 
 def test_a_bound_is_shown_with_its_words() -> None:
     (understood,) = parse_text("不到300人").understood
-    assert understood.display == "从业人数：299人（不到300人）"
+    assert understood.display == "从业人数：不到300人" and understood.uncertain
+    (understood,) = parse_text("员工三百来人").understood
+    assert understood.display == "从业人数：300人以上、不到400人（三百来人）"
 
 
 def test_invalid_values_name_the_field_and_its_bounds() -> None:
@@ -169,3 +187,29 @@ def test_hostile_inputs(text: str) -> None:
     result = parse_message(text, None, default_schema())
     assert time.perf_counter() - start < 2.0
     _valid(result)
+
+
+def test_the_activity_table_names_known_industries_once() -> None:
+    """knowledge/data/activities.yaml: every industry exists and no phrase names two industries."""
+    tables = default_schema().tables
+    rows = tables.activities["activities"]
+    assert rows and all(row["industry"] in tables.industries for row in rows)
+    words = [w for row in rows for w in row["words"]]
+    assert len(words) == len(set(words)) and len(words) > 500
+
+
+@pytest.mark.parametrize(("text", "industry"), [
+    ("做钢结构加工的", "制造业"), ("给工地做钢结构安装的", "建筑业"), ("假发出口工厂", "制造业"), ("蔬菜种植合作社", "农林牧渔业"),
+    ("设计工作室", "科学研究和技术服务业"), ("做APP开发", "软件和信息技术服务业"), ("开母婴用品店的", "零售业"),
+    ("卖电动车的", "零售业"), ("修电动车的", "居民服务修理和其他服务业"), ("在襄城卖凉皮的", "餐饮业"),
+    ("卖实验仪器给学校医院", "批发业"), ("种了三千亩小麦", "农林牧渔业"), ("做建筑设计的", "科学研究和技术服务业"),
+])
+def test_what_people_do_names_the_industry(text: str, industry: str) -> None:
+    assert parse_text(text).updates.get("industry") == industry
+
+
+@pytest.mark.parametrize("text", ["小超市哪有研发，没有", "我们不搞检测", "给超市存冷冻品", "许昌恒瑞高新材料有限公司",
+                                  "保安保洁是外包给物业公司的"])
+def test_stray_words_name_no_industry(text: str) -> None:
+    got = parse_text(text).updates.get("industry")
+    assert got not in ("科学研究和技术服务业", "物业管理", "制造业", "居民服务修理和其他服务业"), got

@@ -73,3 +73,10 @@ def test_the_default_folder_is_unchanged_after_another_was_loaded(second: Path) 
     assert "has_ip_rights" in catalog.schema.fields and "owns_ip" not in catalog.schema.fields
     assert match_profile(SHOP, catalog, TODAY).derived["size_class"].value == "微型"
     assert _size(None) == "微型"
+
+
+def test_a_year_reads_as_a_year() -> None:
+    """"高新技术企业证书发证年份 从 2022年 改为 2025年", never "2,022年"; amounts keep their separators."""
+    schema = default_schema()
+    assert schema.format_value("hightech_cert_year", 2022) == "2022年"
+    assert schema.format_value("revenue", 1500) == "1,500万元"

@@ -72,8 +72,8 @@ class Session:
         """(message, the whole profile table expected afterwards) per turn: who we are (identifying data,
         which must never reach the log), an answer, a correction, a free question (retrieval; the profile
         stays), one more answer. Any other row or value is a leak from another session."""
-        named = {"企业名称": self.company, "统一社会信用代码": self.credit_code, "主体类型": "企业", "所属行业": "制造业"}
-        base = {**named, "所在区县": self.county}
+        named = {"企业名称": self.company, "统一社会信用代码": self.credit_code, "主体类型": "公司"}   # a name's words
+        base = {**named, "所在区县": self.county, "所属行业": "制造业"}                               # name no industry
         corrected = {**base, "从业人数": f"{self.corrected}人"}
         return [
             (f"企业名称：{self.company}，统一社会信用代码{self.credit_code}", named),

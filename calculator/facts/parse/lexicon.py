@@ -24,19 +24,32 @@ WORDS_FILE = Path(__file__).with_name("words.yaml")
 
 # words.yaml lists that become scanned categories (the others are read as tables).
 WORD_CATEGORIES = (
-    "approx_prefix", "below_strict_prefix", "below_inclusive_prefix", "above_strict_prefix",
-    "above_inclusive_prefix", "not_numbers", "contact_words", "negations", "negation_breaks", "yes", "no",
-    "none_of_set", "unknown", "corrections", "filler", "loss_words", "quarter_words",
+    "not_numbers", "contact_words", "negations", "negation_breaks", "yes", "no", "none_of_set", "unknown",
+    "corrections", "filler", "loss_words", "no_profit_words", "quarter_words", "daily_words", "series_words",
+    "part_of", "uninvoiced_words", "number_owners", "hire_words", "no_hire_words", "includes_self",
+    "additive_words", "hypothetical", "reality", "future", "past",
+    "other_party_prefix", "registration_words", "secondary_place_words", "industry_anchors", "clause_breaks",
+    "outsourced", "question_words", "some_words", "total_words", "contrast_words", "role_words",
 )
+# Tables of words.yaml whose words are scanned under the table's name (a reading each: number_prefix → about …).
+WORD_TABLES = ("number_prefix", "number_suffix", "certificate_cues")
+
+# Weights of choice words: the value itself ("制造业") is stated; for the industry an activity phrase
+# (activities.yaml) outweighs an alias (industries.yaml), which outweighs a weak word (研发, 检测).
+VALUE_WEIGHT = 100
+ACTIVITY_WEIGHT = 10
+WEAK_WEIGHT = 1
 
 
 @dataclass(frozen=True)
 class Meaning:
     """One reading of a word: a field keyword, a choice value, a 'no' for a bool, a set name or a word category."""
 
-    kind: str          # "keyword" | "choice" | "false" | "set" | "relative_year" | a WORD_CATEGORIES name
+    kind: str          # "keyword" | "choice" | "false" | "set" | "relative_year" | "household" | "quarter_name"
+    #                    | "neutral" | a WORD_CATEGORIES or WORD_TABLES name
     field: str = ""    # profile field (or set name for kind "set")
-    value: str = ""    # the choice value for kind "choice"; years back for "relative_year"
+    value: str = ""    # the choice value; years back (relative_year); people (household); the quarter; the reading
+    weight: int = 0    # for choices: how strongly the word names the value (VALUE_WEIGHT, ACTIVITY_WEIGHT, …)
 
 
 @dataclass(frozen=True)
@@ -73,18 +86,23 @@ class Lexicon:
         for key, spec in schema.fields.items():
             for word in (spec.label, *spec.keywords):
                 self._add(word, Meaning("keyword", key))
-            for choice in spec.choices:
-                self._add(choice, Meaning("choice", key, choice))
+            generic = words["generic_choices"].get(key)
+            for choice in spec.choices:   # an industry named outright is stated; other choices weigh by length
+                weight = WEAK_WEIGHT if choice == generic else VALUE_WEIGHT + len(choice) if key == "industry" else len(choice)
+                self._add(choice, Meaning("choice", key, choice, weight))
         for region, aliases in schema.tables.regions.items():
             for word in aliases or ():
-                self._add(word, Meaning("choice", "county", region))
+                self._add(word, Meaning("choice", "county", region, len(word)))
         for industry, row in schema.tables.industries.items():
             for word in row.get("aliases") or ():
-                self._add(word, Meaning("choice", "industry", industry))
+                self._add(word, Meaning("choice", "industry", industry, len(word)))
+        self._add_activities(schema)
         for key, table in words["choice_aliases"].items():
+            generic = words["generic_choices"].get(key)
             for value, aliases in table.items():
                 for word in aliases:
-                    self._add(word, Meaning("choice", key, value))
+                    self._add(word, Meaning("choice", key, value, WEAK_WEIGHT if value == generic else len(word)))
+        self._add_suffix_choices(words["choice_aliases"].get("entity_type", {}), "entity_type")
         for key, aliases in words["bool_false_words"].items():
             for word in aliases:
                 self._add(word, Meaning("false", key))
@@ -93,13 +111,61 @@ class Lexicon:
                 self._add(word, Meaning("set", set_name))
         for word, back in words["relative_years"].items():
             self._add(word, Meaning("relative_year", value=str(back)))
+        for word, people in words["household_people"].items():
+            self._add(word, Meaning("household", value=str(people)))
+        for word, quarter in words["quarter_names"].items():
+            self._add(word, Meaning("quarter_name", value=str(quarter)))
         for category in WORD_CATEGORIES:
             for word in words[category]:
                 self._add(word, Meaning(category))
+        for table in WORD_TABLES:
+            for reading, listed in words[table].items():
+                for word in listed:
+                    self._add(word, Meaning(table, value=reading))
         self._lengths: dict[str, tuple[int, ...]] = {}
         for word in self._table:
             self._lengths.setdefault(word[0], ())
             self._lengths[word[0]] = tuple(sorted({*self._lengths[word[0]], len(word)}, reverse=True))
+
+    def _add_activities(self, schema: FactSchema) -> None:
+        """activities.yaml: phrases that name an industry by what is done there, weak words, neutral places."""
+        table = schema.tables.activities
+        industries = schema.tables.industries
+        for row in table.get("activities") or ():
+            if row.get("industry") in industries:
+                for word in row.get("words") or ():
+                    self._add(word, Meaning("choice", "industry", row["industry"], ACTIVITY_WEIGHT + len(str(word))))
+        for word in table.get("weak") or ():
+            for meaning in self._table.get(_ascii_lower(str(word)), []):
+                if meaning.kind == "choice" and meaning.field == "industry":
+                    self._table[_ascii_lower(str(word))] = [
+                        m if m is not meaning else Meaning("choice", "industry", m.value, WEAK_WEIGHT)
+                        for m in self._table[_ascii_lower(str(word))]]
+        for word in table.get("neutral") or ():
+            self._add(word, Meaning("neutral"))
+        self._add_inner_keywords(schema, [str(w) for row in table.get("activities") or () for w in row.get("words") or ()])
+
+    def _add_inner_keywords(self, schema: FactSchema, phrases: list[str]) -> None:
+        """An activity phrase that holds the keyword of a fact words.yaml says_inside names says that fact too:
+        自己养的猪 is 农林牧渔业 and 自己养的 (own produce); the longest match would otherwise hide the shorter
+        word. Only for facts about the enterprise's own doing (an 环评公司 needs no 环评 of its own)."""
+        keywords = [(str(w), key) for key in self.words["said_inside_activities"] if key in schema.fields
+                    for w in schema.fields[key].keywords if len(str(w)) >= 2]
+        for phrase in phrases:
+            for word, key in keywords:
+                if word in phrase and word != phrase:
+                    self._add(phrase, Meaning("keyword", key))
+
+    def _add_suffix_choices(self, aliases: dict[str, list[str]], key: str) -> None:
+        """A word that ends in a choice alias names that choice too: 软件公司 is a 公司, 蔬菜合作社 a 合作社."""
+        endings = sorted(((str(w), v) for v, words in aliases.items() for w in words if len(str(w)) >= 2),
+                         key=lambda p: len(p[0]), reverse=True)
+        for word, meanings in list(self._table.items()):
+            if any(m.field == key for m in meanings) or not any(m.kind == "choice" for m in meanings):
+                continue
+            value = next((v for ending, v in endings if word.endswith(ending) and word != ending), None)
+            if value is not None:
+                meanings.append(Meaning("choice", key, value, 2))
 
     def _add(self, word: str, meaning: Meaning) -> None:
         word = _ascii_lower(str(word).strip())
@@ -116,19 +182,59 @@ class Lexicon:
         terms: list[Term] = []
         i, n = 0, len(text)
         while i < n:
-            for length in self._lengths.get(text[i], ()):
-                word = text[i:i + length]
-                if len(word) == length and word in self._table and not _inside_ascii_word(text, i, i + length):
-                    terms.append(Term(i, i + length, word, tuple(self._table[word])))
-                    i += length
-                    break
-            else:
+            found = self._words_at(text, i)
+            if not found:
                 i += 1
+                continue
+            word, meanings = found[0]
+            if not _content(meanings):
+                cut = self._content_across(text, i, len(word))
+                if cut:           # "是个体工商户": the filler 是个 gives way to 个体工商户, "不缺钱" keeps its 不
+                    found = [(w, m) for w, m in found if i + len(w) <= cut]
+                    if not found:
+                        i += 1
+                        continue
+                    word, meanings = found[0]
+            if not _content(meanings):   # "注册的" is also the keyword 注册, "现金收入" the keyword 收入
+                meanings = [*meanings, *(m for _, shorter in found[1:] for m in shorter if m.kind == "keyword"),
+                            *self._keyword_ending(text, i, len(word))]
+            terms.append(Term(i, i + len(word), word, tuple(dict.fromkeys(meanings))))
+            i += len(word)
         return terms
+
+    def _keyword_ending(self, text: str, start: int, length: int) -> list[Meaning]:
+        """Keyword meanings of a word that ends where the word at `start` ends (现金收入 → 收入)."""
+        end = start + length
+        for k in range(start + 1, end):
+            word = text[k:end]
+            if word in self._table:
+                return [m for m in self._table[word] if m.kind == "keyword"]
+        return []
+
+    def _words_at(self, text: str, i: int) -> list[tuple[str, list[Meaning]]]:
+        """The words starting at i, longest first."""
+        out = []
+        for length in self._lengths.get(text[i], ()):
+            word = text[i:i + length]
+            if len(word) == length and word in self._table and not _inside_ascii_word(text, i, i + length):
+                out.append((word, self._table[word]))
+        return out
+
+    def _content_across(self, text: str, start: int, length: int) -> int:
+        """Where a word naming a fact starts inside [start, start + length) and ends after it (0: none)."""
+        return next((k for k in range(start + 1, start + length) for w, m in self._words_at(text, k)
+                     if _content(m) and k + len(w) > start + length), 0)
 
     def is_word(self, text: str, category: str) -> bool:
         """Whether `text` is exactly one word of a category (a whole short answer such as "没有")."""
         return any(m.kind == category for m in self._table.get(_ascii_lower(text), ()))
+
+
+_CONTENT = ("keyword", "choice", "false", "set")
+
+
+def _content(meanings: list[Meaning]) -> bool:
+    return any(m.kind in _CONTENT for m in meanings)
 
 
 def _inside_ascii_word(text: str, start: int, end: int) -> bool:

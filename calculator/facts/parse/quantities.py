@@ -1,8 +1,10 @@
-"""Quantities in a clause: a numeral with its unit, hedge, bound, range and sign.
+"""Quantities in a clause: a numeral with its unit, hedge, bound, range and sign, as a point or an interval.
 
-"不到300人" → 300 people, strict upper bound; "每月卖个七八万" → 75000 (a range, approximate); "2019年" →
-a calendar year; "第二十八条", "3C", "5G" and phone numbers → not quantities at all. Which profile fact a
-quantity belongs to is decided later (facts.py), from the keywords around it.
+"不到300人" → people in (null, 300); "每月卖个七八万" → [70000, 80000]; "三百来万" → [3000000, 4000000);
+"大概80万" → the point 800000, approximate; "2019年" and "去年12月" → calendar dates; "第二十八条", "3C",
+"5G" and phone numbers → not quantities at all. How the words bound a number is data (words.yaml
+number_prefix / number_suffix). Which profile fact a quantity belongs to is decided later (facts.py),
+from the keywords around it.
 """
 from __future__ import annotations
 
@@ -12,24 +14,35 @@ from datetime import date
 from functools import lru_cache
 
 from calculator.facts.parse.lexicon import word_lists
-from calculator.facts.parse.numerals import BIG_UNITS, SMALL_UNITS, Numeral, parse_numeral
+from calculator.facts.parse.numerals import BIG_UNITS, CN_DIGITS, CN_NUMERAL_CHARS, SMALL_UNITS, Numeral, parse_numeral
 
-_DIGITS = "0-9〇零一二两三四五六七八九"
+_DIGITS = "0-9〇零一二两三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖"
+_CN_START = "".join(CN_DIGITS) + "十拾廿卅几"
 _NUMERAL = re.compile(
-    rf"(?:[0-9]+(?:,[0-9]{{3}})*(?:\.[0-9]+)?|[〇零一二两三四五六七八九十廿卅几]|半(?=年|个月))"
-    rf"(?:[0-9]+(?:,[0-9]{{3}})*(?:\.[0-9]+)?|[〇零一二两三四五六七八九十百千万亿廿卅几]|点(?=[{_DIGITS}])|个(?=[亿万]))*"
+    rf"(?:[0-9]+(?:,[0-9]{{3}})*(?:\.[0-9]+)?|[{_CN_START}]|半(?=年|个月))"
+    rf"(?:[0-9]+(?:,[0-9]{{3}})*(?:\.[0-9]+)?|[{CN_NUMERAL_CHARS}廿卅几]|点(?=[{_DIGITS}])|个(?=[亿万]))*"
 )
 _FULL_DATE = re.compile(r"((?:19|20)\d{2})(?:年|-|/|\.)(\d{1,2})(?:月|-|/|\.)(\d{1,2})(?:日|号)?")
 _YEAR_MONTH = re.compile(r"((?:19|20)\d{2})(?:年(\d{1,2})月(?:份)?|[-/.](\d{1,2})(?![0-9.万亿千百元块%]))")
 _PHONE = re.compile(r"(?<![0-9])(?:1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})(?![0-9])")
-_GAP = "是有为了达共在就"       # may stand between a hedge and its number: "大概是80万"
+_MONTH = re.compile(r"(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?:份)?")
+_GAP = "是有为了达共在就个"      # may stand between a hedge and its number: "大概是80万", "大概卖个80万"
 _SCALE_AFTER_SUFFIX = {**SMALL_UNITS, **BIG_UNITS}  # 300多万: the scale comes after 多
-_AFTER_NUMERAL = re.compile(r"个?(?P<more>多|余|来)?个?(?P<scale>[十百千万亿](?!分))?")  # not 三个百分点
+_AFTER_NUMERAL = re.compile(r"个?(?P<more>多(?!少)|余|来(?!自|的时候))?个?(?P<scale>[十百千万亿](?!分))?")
+_FORMAL = set("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億")
+_HALF = re.compile(r"个?半([万亿])")
+_INTERVAL_READINGS = {"lai", "duo", "chutou", "below", "at_most", "above", "at_least", "range", "few"}
 
 
 @dataclass
 class Quantity:
-    """A number found in a clause. `value` is absolute (money in 元, 8万 = 80000); dates carry `day`."""
+    """A number found in a clause, in absolute units (money in 元: 8万 = 80000); dates carry `day`.
+
+    `value` is the number said (the low end of a range); `low`/`high` (None: unbounded) and their
+    openness hold the interval the words give, equal to `value` for a plain number. `reading` says how
+    the words bound it (see words.yaml): "" | about | lai | duo | chutou | few | range | below | at_most
+    | above | at_least.
+    """
 
     start: int
     end: int
@@ -37,22 +50,76 @@ class Quantity:
     value: float = 0.0
     kind: str = "bare"    # bare | scaled | money | people | percent | month | year | kva | kw | classifier | count | date
     approx: bool = False
-    bound: str = ""       # "" | lt | le | gt | ge   (the true value is < ≤ > ≥ value)
+    low: float | None = 0.0
+    high: float | None = 0.0
+    low_open: bool = False
+    high_open: bool = False
+    reading: str = ""
+    place: float = 1.0       # the value of the last digit (三百 → 100), for 来/多/出头
     day: date | None = None
     yearlike: bool = False   # a bare 4-digit number that could be a year (2019)
     minor: bool = False      # one Chinese digit with no unit (一家, 一直): not worth reporting
     ignored: str = ""        # why this is no fact: ordinal, code, phone, vague, contact
     scale: float = 0.0       # the numeral's trailing unit (10000 in 8万); 0 when it has none
 
+    @property
+    def is_interval(self) -> bool:
+        return self.reading in _INTERVAL_READINGS
+
+    def set_point(self, value: float) -> None:
+        self.value = self.low = self.high = value
+        self.low_open = self.high_open = False
+
+    def times(self, factor: float) -> None:
+        """Scale the number and its interval (300多 × 万)."""
+        self.value *= factor
+        self.place *= factor
+        self.low = None if self.low is None else self.low * factor
+        self.high = None if self.high is None else self.high * factor
+
+    def negate(self) -> None:
+        """A loss: 亏了十来万 is (−20万, −10万]."""
+        self.value = -self.value
+        self.low, self.high = (None if self.high is None else -self.high), (None if self.low is None else -self.low)
+        self.low_open, self.high_open = self.high_open, self.low_open
+
+    def widen(self, reading: str) -> None:
+        """Apply a reading of words.yaml to the number said."""
+        v, place = self.value, self.place
+        self.approx = True
+        if reading == "about" or (self.is_interval and reading in ("lai", "duo", "chutou")):
+            return          # 大概三百来万: the vaguer words already set the interval
+        self.reading = reading
+        if reading == "lai":
+            self.low, self.high, self.low_open, self.high_open = v, v + place, False, True
+        elif reading == "duo":
+            self.low, self.high, self.low_open, self.high_open = v, v + place, True, True
+        elif reading == "chutou":
+            self.low, self.high, self.low_open, self.high_open = v, v + place / 10, True, False
+        elif reading in ("below", "at_most"):
+            top = v if self.high is None else self.high
+            self.low, self.high, self.low_open, self.high_open = None, top, False, reading == "below"
+        elif reading in ("above", "at_least"):
+            bottom = v if self.low is None else self.low
+            self.low, self.high, self.low_open, self.high_open = bottom, None, reading == "above", False
+
 
 def _unit_table() -> list[tuple[str, str]]:
     units = word_lists()["units"]
     pairs = [(word, kind) for kind, words in units.items() for word in words]
-    return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+    people = word_lists()["person_nouns"]
+    pairs += [(f"{c}{noun}", "people") for noun in people for c in ("", "个", "名", "位", "号")]
+    return sorted(set(pairs), key=lambda p: len(p[0]), reverse=True)
 
 
 def _words(name: str) -> list[str]:
     return sorted(word_lists()[name], key=len, reverse=True)
+
+
+def _readings(name: str) -> list[tuple[str, str]]:
+    """(word, reading) pairs of number_prefix / number_suffix, longest word first."""
+    table: dict[str, list[str]] = word_lists()[name]
+    return sorted(((w, r) for r, words in table.items() for w in words), key=lambda p: len(p[0]), reverse=True)
 
 
 def _startswith_any(text: str, pos: int, words: list[str]) -> str:
@@ -84,27 +151,26 @@ class QuantityFinder:
         self.unit_words = [w for w, _ in self.units]
         self.code_units = [w for w, k in self.units if k in ("kva", "kw", "money")]
         self.numeral_unit_words = [w for w, _ in self.units if w[0] in "千百万亿十"]  # 千伏安 is a unit, not 千
-        self.approx_prefix = _words("approx_prefix")
-        self.approx_suffix = _words("approx_suffix")
-        self.bound_prefix = [(w, b) for name, b in (("below_strict_prefix", "lt"), ("below_inclusive_prefix", "le"),
-                                                    ("above_strict_prefix", "gt"), ("above_inclusive_prefix", "ge"))
-                             for w in vocabulary[name]]
-        self.bound_prefix.sort(key=lambda p: len(p[0]), reverse=True)
-        self.bound_suffix = [(w, b) for name, b in (("below_inclusive_suffix", "le"), ("above_strict_suffix", "gt"),
-                                                    ("above_inclusive_suffix", "ge"))
-                             for w in vocabulary[name]]
-        self.bound_suffix.sort(key=lambda p: len(p[0]), reverse=True)
+        self.prefix_readings = _readings("number_prefix")
+        self.prefix_words = [w for w, _ in self.prefix_readings]
+        self.suffix_readings = _readings("number_suffix")
         self.connectors = _words("range_connectors")
         self.percent_prefix = _words("percent_prefix")
         self.ordinal_prefix = _words("ordinal_prefix")
         self.minus_prefix = _words("minus_prefix")
-        self.implicit_bounds: dict[str, str] = word_lists()["implicit_one"]
-        words = "|".join(sorted(map(re.escape, self.implicit_bounds), key=len, reverse=True))
-        self.implicit = re.compile(rf"(?P<word>{words})(?P<scale>百万|千万|[百千万亿])(?![0-9〇零一二两三四五六七八九十])")
+        self.implicit_readings: dict[str, str] = vocabulary["implicit_one"]
+        words = "|".join(sorted(map(re.escape, self.implicit_readings), key=len, reverse=True))
+        self.implicit = re.compile(rf"(?P<word>{words})(?P<scale>百万|千万|[百千万亿])(?![0-9{CN_NUMERAL_CHARS}])")
+        ba = "".join(vocabulary["ba_scales"])
+        self.ba = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<unit>[{ba}])[把来](?P<scale>[万亿])?")
+        self.not_after: dict[str, list[str]] = vocabulary["prefix_not_after"]
+        years = "|".join(sorted(map(re.escape, vocabulary["relative_years"]), key=len, reverse=True))
+        self.relative = re.compile(rf"(?P<word>{years})(?P<month>{_MONTH.pattern})")
+        self.relative_back: dict[str, int] = vocabulary["relative_years"]
 
     # ------------------------------------------------------------------ scanning
 
-    def find(self, text: str, masked: list[tuple[int, int]]) -> list[Quantity]:
+    def find(self, text: str, masked: list[tuple[int, int]], today: date) -> list[Quantity]:
         """All quantities in `text`, skipping the masked spans (words such as 十四五 or 一般纳税人)."""
         chars = list(text)
         for a, b in masked:
@@ -114,11 +180,15 @@ class QuantityFinder:
             for m in pattern.finditer("".join(chars)):
                 found.append(maker(m))
                 chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
-        scan = "".join(chars)
-        for m in self.implicit.finditer(scan):
-            found.append(self._implicit_one(scan, m))
+        for m in self.relative.finditer("".join(chars)):
+            found.append(self._relative_month(m, today))
             chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
         scan = "".join(chars)
+        for pattern, make in ((self.implicit, self._implicit_one), (self.ba, self._ba)):
+            for m in pattern.finditer(scan):
+                found.append(make(scan, m))
+                chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
+            scan = "".join(chars)
         numbers = [self._number(scan, m) for m in _NUMERAL.finditer(scan)]
         found += self._join_ranges(scan, [q for q in numbers if q is not None])
         return sorted(found, key=lambda q: q.start)
@@ -128,8 +198,23 @@ class QuantityFinder:
         value = 1.0
         for ch in m.group("scale"):
             value *= _SCALE_AFTER_SUFFIX[ch]
-        q = Quantity(m.start(), m.end(), m.group(), value=value, approx=True, bound=self.implicit_bounds[m.group("word")],
-                     kind="scaled" if any(ch in BIG_UNITS for ch in m.group("scale")) else "bare")
+        q = Quantity(m.start(), m.end(), m.group(), kind="scaled" if any(ch in BIG_UNITS for ch in m.group("scale")) else "bare")
+        q.set_point(value)
+        q.widen(self.implicit_readings[m.group("word")])
+        self._read_after(text, q)
+        q.text = text[q.start:q.end]
+        return q
+
+    def _ba(self, text: str, m: re.Match[str]) -> Quantity:
+        """百把万, 百来万 → [100万, 200万); 万把块 → [1万, 2万)."""
+        unit = _SCALE_AFTER_SUFFIX[m.group("unit")]
+        q = Quantity(m.start(), m.end(), m.group(), kind="scaled" if m.group("unit") in BIG_UNITS else "bare")
+        q.set_point(unit)
+        q.place = unit
+        q.widen("lai")
+        if m.group("scale"):
+            q.times(_SCALE_AFTER_SUFFIX[m.group("scale")])
+            q.kind = "scaled"
         self._read_after(text, q)
         q.text = text[q.start:q.end]
         return q
@@ -150,6 +235,16 @@ class QuantityFinder:
             return Quantity(m.start(), m.end(), m.group(), ignored="code")
         return Quantity(m.start(), m.end(), m.group(), kind="date", day=date(y, mo, 1))
 
+    def _relative_month(self, m: re.Match[str], today: date) -> Quantity:
+        """去年12月, 今年3月 → the first day of that month, counted from the day asked."""
+        raw = m.group("month").rstrip("份").rstrip("月")
+        numeral = parse_numeral(raw)
+        month = int(numeral.low) if numeral else 0
+        if not 1 <= month <= 12:
+            return Quantity(m.start(), m.end(), m.group(), ignored="code")
+        year = today.year - self.relative_back[m.group("word")]
+        return Quantity(m.start(), m.end(), m.group(), kind="date", day=date(year, month, 1))
+
     def _number(self, text: str, m: re.Match[str]) -> Quantity | None:
         start = m.start()
         raw = m.group()
@@ -161,15 +256,17 @@ class QuantityFinder:
         if not raw:
             return None
         q = Quantity(start, start + len(raw), raw)
-        if raw == "半":
-            numeral: Numeral | None = Numeral(0.5, 0.5, 1.0, False)
-        else:
-            numeral = parse_numeral(raw)
+        if len(raw) == 1 and raw in _FORMAL and not self._unit_follows(text, start + 1):
+            return None          # 退伍, 收拾, 陆续: a lone 大写 character is a word, not a number (员工拾人 is 10)
+        numeral = Numeral(0.5, 0.5, 1.0, False, 0.1) if raw == "半" else parse_numeral(raw)
         if numeral is None:
             q.ignored = "vague"
             return q
-        q.value = (numeral.low + numeral.high) / 2
-        q.approx = numeral.is_range
+        q.set_point(numeral.low)
+        q.place = numeral.place
+        if numeral.is_range:
+            q.high, q.low_open, q.high_open = numeral.high, numeral.open, numeral.open
+            q.reading, q.approx = ("few" if numeral.open else "range"), True
         q.scale = numeral.scale if numeral.has_units else 0.0
         arabic = raw[0].isascii()
         if self._context_ignored(text, start, q.end, arabic, q):
@@ -180,9 +277,11 @@ class QuantityFinder:
         self._read_before(text, q)
         if q.kind == "bare" and arabic and "." not in raw and len(raw) == 4 and 1900 <= q.value <= 2100:
             q.yearlike = True
-        if q.kind == "year" and 1900 <= q.value <= 2100 and q.value == int(q.value) and len(raw) == 4:
+        if q.kind == "year" and 1900 <= q.value <= 2100 and q.value == int(q.value) and not q.is_interval and (
+                len(raw) == 4 or not arabic):   # 2019年, 二〇一九年, 两千零二十年
             q.kind, q.day = "date", date(int(q.value), 1, 1)
-        if q.kind == "bare" and not arabic and len(raw) == 1 and raw in "〇零一二两三四五六七八九" and not q.bound and not q.approx:
+        if (q.kind == "bare" and not arabic and len(raw) == 1 and raw in "〇零一二两三四五六七八九"
+                and not q.reading and not q.approx):
             q.minor = True
         q.text = text[q.start:q.end]
         return q
@@ -200,43 +299,49 @@ class QuantityFinder:
         return bool(q.ignored)
 
     def _read_after(self, text: str, q: Quantity) -> None:
-        """Suffix hedges, bounds, the unit, and a scale after 多 (300多万)."""
+        """多/来 and a scale after them (300多万, 三个多亿), the unit, then hedges and bounds (左右, 以内, 出头)."""
         pos = q.end
+        half = _HALF.match(text, pos)
+        if half:      # 一个半亿 = 1.5亿
+            q.set_point(q.value + 0.5)
+            q.times(_SCALE_AFTER_SUFFIX[half.group(1)])
+            q.kind, pos = "scaled", half.end()
         m = _AFTER_NUMERAL.match(text, pos)
-        if m and m.group("scale") and (m.group("more") or m.group()[0] == "个"):
-            q.value *= _SCALE_AFTER_SUFFIX[m.group("scale")]   # 300多万, 3个多亿
+        more = m.group("more") if m else None
+        if m and m.group("scale") and (more or m.group()[0] == "个"):
+            if more:
+                q.widen("duo" if more in ("多", "余") else "lai")
+            q.times(_SCALE_AFTER_SUFFIX[m.group("scale")])   # 300多万, 3个多亿
             q.kind = "scaled" if m.group("scale") in BIG_UNITS else q.kind
-            if m.group("more"):
-                self._mark_suffix(q, m.group("more"))
             pos = m.end()
-        elif m and m.group("more") and _startswith_any(text, m.end("more"), self.unit_words):
-            self._mark_suffix(q, m.group("more"))  # 三百多人, 两百来人
+        elif m and more:
+            q.widen("duo" if more in ("多", "余") else "lai")   # 三百多人, 两百来人, 六百多
             pos = m.end("more")
+        pos, unit = self._unit(text, q, pos)
+        for _ in range(2):
+            word = next(((w, r) for w, r in self.suffix_readings if text.startswith(w, pos)), None)
+            if word is None:
+                break
+            q.widen(word[1])
+            pos += len(word[0])
+        if not unit:           # 二十好几个人: the unit after the hedge
+            pos, _ = self._unit(text, q, pos)
+        q.end = pos
+
+    def _unit(self, text: str, q: Quantity, pos: int) -> tuple[int, bool]:
+        """The unit word at `pos` (人, 万元, 个月 …) sets the quantity's kind; returns the new position."""
         for unit, kind in self.units:
             if text.startswith(unit, pos):
                 q.kind = kind
                 pos += len(unit)
                 if kind == "year" and text.startswith("半", pos):
-                    q.value += 0.5
+                    q.set_point(q.value + 0.5)
                     pos += 1
-                break
-        for _ in range(2):
-            bound_word, bound = next(((w, b) for w, b in self.bound_suffix if text.startswith(w, pos)), ("", ""))
-            hedge = _startswith_any(text, pos, self.approx_suffix)
-            if bound_word and len(bound_word) >= len(hedge):
-                q.bound, q.approx = bound, True
-                pos += len(bound_word)
-            elif hedge:
-                q.approx = True
-                pos += len(hedge)
-            else:
-                break
-        q.end = pos
-
-    def _mark_suffix(self, q: Quantity, word: str) -> None:
-        q.approx = True
-        if word in ("多", "余"):
-            q.bound = "gt"
+                elif kind in ("year", "month") and text.startswith("多", pos):
+                    q.widen("duo")   # 五年多, 三个月多
+                    pos += 1
+                return pos, True
+        return pos, False
 
     def _read_before(self, text: str, q: Quantity) -> None:
         """Prefix hedges and bounds (大概, 不到, 不超过), 百分之, and a minus sign."""
@@ -245,40 +350,51 @@ class QuantityFinder:
         if word:
             q.kind = "percent"
             start = text.rfind(word, 0, start)
-        bound_word = _prefix(text, start, [w for w, _ in self.bound_prefix])
-        if bound_word:
-            q.bound = dict(self.bound_prefix)[bound_word]
-            q.approx = True
+        for _ in range(2):   # 大概不到300, 不到大概300
+            bound_word = _prefix(text, start, self.prefix_words)
+            if not bound_word:
+                break
+            at = text.rfind(bound_word, 0, start)
+            if at > 0 and text[at - 1] in self.not_after.get(bound_word, ()):
+                break            # 最近两年 is no "fewer than two years"
+            q.widen(dict(self.prefix_readings)[bound_word])
             start = text.rfind(bound_word, 0, start)
-        hedge = _prefix(text, start, self.approx_prefix)
-        if hedge:
-            q.approx = True
-            start = text.rfind(hedge, 0, start)
         minus = _prefix(text, start, self.minus_prefix)
         if minus or (start and text[start - 1] in "-－" and not (start > 1 and text[start - 2].isdigit())):
-            q.value = -q.value
+            q.negate()
             start = text.rfind(minus, 0, start) if minus else start - 1
         q.start = start
 
     def _join_ranges(self, text: str, numbers: list[Quantity]) -> list[Quantity]:
-        """5到8万 → one quantity 6.5万 (approximate); a plain first number takes the second's scale and unit."""
+        """5到8万 → [5万, 8万]; a plain first number takes the second's scale and unit."""
         out: list[Quantity] = []
         i = 0
         while i < len(numbers):
             a = numbers[i]
             b = numbers[i + 1] if i + 1 < len(numbers) else None
-            if (b and not a.ignored and not b.ignored and not a.bound and text[a.end:b.start] in self.connectors
-                    and a.kind in ("bare", b.kind)):
+            if (b and not a.ignored and not b.ignored and not a.reading and text[a.end:b.start] in self.connectors
+                    and a.kind in ("bare", b.kind) and b.low is not None and b.high is not None):
                 low = a.value
                 if not a.scale and b.scale and low * b.scale <= b.value:
                     low *= b.scale
-                out.append(Quantity(a.start, b.end, text[a.start:b.end], value=(low + b.value) / 2, kind=b.kind,
-                                    approx=True, bound=b.bound, scale=b.scale))
-                i += 2
-                continue
+                if low <= b.high:
+                    q = Quantity(a.start, b.end, text[a.start:b.end], kind=b.kind, approx=True, scale=b.scale,
+                                 place=b.place, reading="range")
+                    q.value, q.low, q.high, q.high_open = low, low, b.high, b.high_open
+                    self._read_after_range(text, q)
+                    out.append(q)
+                    i += 2
+                    continue
             out.append(a)
             i += 1
         return out
+
+    def _read_after_range(self, text: str, q: Quantity) -> None:
+        """之间 after a range ("10.1万到10.5万之间") belongs to it."""
+        for word in ("之间", "中间"):
+            if text.startswith(word, q.end):
+                q.end += len(word)
+                q.text = text[q.start:q.end]
 
     def _unit_follows(self, text: str, pos: int) -> bool:
         """Whether a unit word or a 万/亿 scale follows `pos` (then a long digit run is still a quantity)."""
@@ -290,6 +406,6 @@ def _finder() -> QuantityFinder:
     return QuantityFinder()
 
 
-def find_quantities(text: str, masked: list[tuple[int, int]]) -> list[Quantity]:
-    """Quantities in one clause (see QuantityFinder.find)."""
-    return _finder().find(text, masked)
+def find_quantities(text: str, masked: list[tuple[int, int]], today: date) -> list[Quantity]:
+    """Quantities in one clause (see QuantityFinder.find); relative dates count from `today`."""
+    return _finder().find(text, masked, today)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
 
 from calculator.facts.parse.lexicon import word_lists
 
@@ -18,12 +20,19 @@ _PUNCT = "，。；;！？!?\n、|｜…"
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width ８５ → 85, ％ → %), control characters and stray spaces removed, 1200w → 1200万."""
+    """NFKC (full-width ８５ → 85, ％ → %), control characters and stray spaces removed, 1200w → 1200万,
+    typing slips put right (words.yaml typos: 高起 → 高企)."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join("\n" if ch in "\r\n" else (" " if unicodedata.category(ch) in _CONTROL else ch) for ch in text)
     text = _SPACE.sub(_space, text)
     scales = word_lists()["letter_scales"]
-    return _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
+    text = _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
+    return _typos().sub(lambda m: word_lists()["typos"][m.group()], text)
+
+
+@lru_cache(maxsize=1)
+def _typos() -> re.Pattern[str]:
+    return re.compile("|".join(sorted(map(re.escape, word_lists()["typos"]), key=len, reverse=True)))
 
 
 def _space(match: re.Match[str]) -> str:
@@ -40,10 +49,30 @@ def _is_thousands_comma(text: str, i: int) -> bool:
     return i > 0 and text[i - 1].isdigit() and re.match(r",\d{3}(?!\d)", text[i:]) is not None
 
 
-def split_clauses(text: str) -> list[str]:
-    """Clauses split on punctuation, non-thousands commas and the clause-break words of words.yaml."""
+@dataclass(frozen=True)
+class Clause:
+    """A clause and the punctuation that ended it ("" at a break word or the end of the text)."""
+
+    text: str
+    end: str = ""
+
+    @property
+    def ends_sentence(self) -> bool:
+        return bool(self.end) and self.end in _SENTENCE_END
+
+    @property
+    def asks(self) -> bool:
+        return bool(self.end) and self.end in "？?"
+
+
+_SENTENCE_END = "。！？!?\n"
+
+
+def split_clauses(text: str) -> list[Clause]:
+    """Clauses split on punctuation, non-thousands commas and the clause-break words of words.yaml
+    (a break word starts the next clause: "另外还有没开票的收入" keeps its 另外)."""
     breaks = sorted(word_lists()["clause_breaks"], key=len, reverse=True)
-    clauses: list[str] = []
+    clauses: list[Clause] = []
     start = 0
     i = 0
     while i < len(text):
@@ -51,18 +80,18 @@ def split_clauses(text: str) -> list[str]:
         cut = 0
         if ch in _PUNCT or (ch == "," and not _is_thousands_comma(text, i)):
             cut = 1
-        else:
+        elif i > start:
             for word in breaks:
                 if text.startswith(word, i):
-                    cut = len(word)
+                    cut = -1
                     break
         if cut:
             if text[start:i].strip():
-                clauses.append(text[start:i])
-            start = i + cut
-            i += cut
+                clauses.append(Clause(text[start:i], ch if cut == 1 else ""))
+            start = i + max(cut, 0)
+            i += max(cut, 1)
         else:
             i += 1
     if text[start:].strip():
-        clauses.append(text[start:])
+        clauses.append(Clause(text[start:]))
     return clauses
