@@ -118,11 +118,13 @@ def scenario(catalog: Catalog, draft: Path | None, sets: list[str]) -> Scenario:
     for name, value in overrides.parameters.items():
         changed |= {p.id for p in catalog.policies if _uses(catalog, p, parameter=name)}
         focus += [Focus(leaf.field, _day_value(catalog, name), value) for leaf in _leaves(catalog) if leaf.param == name][:1]
-        parts.append(f"参数 {name} = {value:g}")
+        parameter = catalog.parameters[name]
+        parts.append(f"{parameter.description.split('（')[0]} 改为 {value:g}{parameter.unit}")
     for leaf_id, value in overrides.leaves.items():
         changed |= {p.id for p in catalog.policies if _uses(catalog, p, leaf=leaf_id)}
         focus += [Focus(leaf.field, float(leaf.value), value) for leaf in _leaves(catalog) if leaf.id == leaf_id][:1]
-        parts.append(f"条件 {leaf_id} 的阈值 = {value:g}")
+        text = next((leaf.text for leaf in _leaves(catalog) if leaf.id == leaf_id), "")
+        parts.append(f"条件“{text.replace('{value}', '…')}”的阈值改为 {value:g}")
     if (draft is not None or sets) and not changed:
         raise UserError("这个改动不影响任何现行政策", "the change reaches no item of the catalog")
     return Scenario(catalog, scenario_catalog, overrides, sorted(changed), focus, "；".join(parts), draft_id)

@@ -39,8 +39,30 @@ def _day(raw: str | None) -> date | None:
         raise UserError("测算日期应为 YYYY-MM-DD，如 2026-12-01", "the date must be YYYY-MM-DD") from None
 
 
-def _sets(raw: str | None) -> list[str]:
-    return [part.strip() for part in (raw or "").replace("；", ";").replace("，", ";").split(";") if part.strip()]
+def _sets(parameter: str | None, value: float | None) -> list[str]:
+    """The chosen parameter and its new value as a what-if change (none when either is left empty)."""
+    if not parameter:
+        return []
+    if value is None:
+        raise UserError("请填写参数的新数值", "give the parameter's new value")
+    return [f"{parameter}={value:g}"]
+
+
+def parameter_choices(today: date | None = None) -> list[tuple[str, str]]:
+    """Numeric parameters in force on the day, shown by their Chinese description and value (their ids are
+    what the dropdown returns, never what it shows)."""
+    from calculator.core.config import get_settings
+    from calculator.policy.catalog import load_catalog
+
+    day = today or get_settings().today
+    choices = []
+    parameters = load_catalog().parameters
+    for name in sorted(parameters.names()):
+        parameter = parameters[name]
+        current = parameter.on(day)
+        if current is not None and isinstance(current.value, int | float) and not isinstance(current.value, bool):
+            choices.append((f"{parameter.description}（现为 {current.value:g}{parameter.unit}）", name))
+    return choices
 
 
 def status_html(status: jobs.RunStatus, refused: bool = False) -> str:
@@ -126,9 +148,9 @@ def _failed(message: str, *args: Any) -> tuple[Any, ...]:
 
 
 @friendly(_failed)
-def start_sample(day: str | None, sets: str | None) -> tuple[Any, ...]:
-    """Run the bundled synthetic sample for the chosen day (and a --set, if any)."""
-    started = jobs.start([str(jobs.sample_register())], jobs.PUBLIC, _day(day), _sets(sets))
+def start_sample(day: str | None, parameter: str | None = None, value: float | None = None) -> tuple[Any, ...]:
+    """Run the bundled synthetic sample for the chosen day (and a changed parameter, if any)."""
+    started = jobs.start([str(jobs.sample_register())], jobs.PUBLIC, _day(day), _sets(parameter, value))
     return _views(jobs.status(jobs.PUBLIC), refused=not started)
 
 
@@ -145,13 +167,14 @@ def _require_login(request: gr.Request | None) -> None:
 
 
 @friendly(_failed)
-def start_upload(files: list[str] | None, draft: str | None, day: str | None, sets: str | None,
-                 request: gr.Request) -> tuple[Any, ...]:
+def start_upload(files: list[str] | None, draft: str | None, day: str | None, parameter: str | None,
+                 value: float | None, request: gr.Request) -> tuple[Any, ...]:
     """Run uploaded extracts (登记, 纳税, 参保, 认定 …): admin only, since they hold names and codes."""
     _require_login(request)
     if not files:
         raise UserError("请先上传登记表文件（CSV、XLSX 或 Parquet）", "upload register files first")
-    started = jobs.start([str(f) for f in files], jobs.ADMIN, _day(day), _sets(sets), Path(draft) if draft else None)
+    started = jobs.start([str(f) for f in files], jobs.ADMIN, _day(day), _sets(parameter, value),
+                         Path(draft) if draft else None)
     return _views(jobs.status(jobs.ADMIN), refused=not started)
 
 
@@ -175,6 +198,14 @@ def _outputs() -> list[Any]:
     return [summary, gaps, coverage, words, plot, whatif, files]
 
 
+def _change_inputs(prefix: str) -> tuple[gr.Dropdown, gr.Number]:
+    """政策测算's inputs: one parameter of the law of the day and its new value (both may stay empty)."""
+    parameter = gr.Dropdown(choices=parameter_choices(), value=None, label="政策测算：改一个参数（可空）", scale=2,
+                            elem_id=f"{prefix}-param")
+    value = gr.Number(label="改为", value=None, scale=1, elem_id=f"{prefix}-value")
+    return parameter, value
+
+
 def build_public() -> None:
     """The sample section inside the officials' tab."""
     gr.Markdown("### 登记表测算：按整份企业登记表判定（免申即享、精准推送、政策测算）")
@@ -182,12 +213,12 @@ def build_public() -> None:
                 "请在管理页面（/admin/）登录后上传。")
     with gr.Row():
         day = gr.Textbox(label="测算日期（YYYY-MM-DD，空为今天）", scale=1, elem_id="reg-day")
-        sets = gr.Textbox(label="政策测算：改参数或条件阈值（如 cit.small_low_profit_employees_cap=400，可空）", scale=2, elem_id="reg-set")
+        parameter, value = _change_inputs("reg")
         run = gr.Button("运行测算", variant="primary", scale=1, elem_id="reg-run")
     status = gr.HTML(status_html(jobs.RunStatus()), elem_id="reg-status")
     timer = gr.Timer(POLL_SECONDS, active=False)
     outputs = [status, timer, *_outputs()]
-    run.click(start_sample, [day, sets], outputs)
+    run.click(start_sample, [day, parameter, value], outputs)
     timer.tick(poll_sample, None, outputs)
 
 
@@ -200,10 +231,10 @@ def build_admin_section(max_mb: int) -> None:
     draft = gr.File(type="filepath", label="政策草案 YAML（可选）", elem_id="admin-reg-draft")
     with gr.Row():
         day = gr.Textbox(label="测算日期（YYYY-MM-DD）", elem_id="admin-reg-day")
-        sets = gr.Textbox(label="改参数或条件阈值（可空）", elem_id="admin-reg-set")
+        parameter, value = _change_inputs("admin-reg")
         run = gr.Button("运行测算", variant="primary", elem_id="admin-reg-run")
     status = gr.HTML("", elem_id="admin-reg-status")
     timer = gr.Timer(POLL_SECONDS, active=False)
     outputs = [status, timer, *_outputs()]
-    run.click(start_upload, [files, draft, day, sets], outputs)
+    run.click(start_upload, [files, draft, day, parameter, value], outputs)
     timer.tick(poll_upload, None, outputs)

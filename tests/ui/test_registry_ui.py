@@ -34,7 +34,7 @@ def _visible(update: Any) -> bool:
 
 
 def test_the_sample_runs_in_the_background_and_shows_every_table(sample: Path) -> None:
-    views = registry.start_sample("2026-11-23", "")
+    views = registry.start_sample("2026-11-23")
     assert "<progress" in views[0] or "已完成" in views[0]
     assert jobs.wait(jobs.PUBLIC).state == jobs.DONE
     status, _, summary, gaps, coverage, words, plot, whatif, files = registry.poll_sample()
@@ -47,10 +47,13 @@ def test_the_sample_runs_in_the_background_and_shows_every_table(sample: Path) -
 
 
 def test_a_what_if_shows_the_comparison_and_its_plot(sample: Path) -> None:
-    registry.start_sample("2026-11-23", "cit.small_low_profit_employees_cap=100")
+    choices = dict((name, label) for label, name in registry.parameter_choices())
+    assert choices["cit.small_low_profit_employees_cap"].startswith("小型微利企业从业人数上限")   # shown in Chinese
+    registry.start_sample("2026-11-23", "cit.small_low_profit_employees_cap", 100)
     assert jobs.wait(jobs.PUBLIC).state == jobs.DONE
     *_, words, plot, whatif, files = registry.poll_sample()
     assert _visible(words) and "不再符合" in words["value"] and _visible(plot) and _visible(whatif)
+    assert "小型微利企业从业人数上限 改为 100人" in words["value"] and "cit." not in words["value"]
     assert Path(plot["value"]).read_bytes()[:4] == b"\x89PNG"
 
 
@@ -62,9 +65,9 @@ def test_a_second_run_is_refused_and_chat_is_not_blocked(sample: Path, monkeypat
         release.wait(30)
         raise RuntimeError("stopped by the test")
     monkeypatch.setattr("calculator.registry.batch.run_batch", slow)
-    registry.start_sample("", "")
+    registry.start_sample("")
     time.sleep(0.2)
-    refused = registry.start_sample("", "")
+    refused = registry.start_sample("")
     assert "已有一项测算正在运行" in refused[0] and "30%" in refused[0]
     from calculator.dialogue.chat import new_session, respond
 
@@ -81,15 +84,16 @@ def test_an_uploaded_register_needs_the_admin_login(sample: Path, monkeypatch: p
     upload = tmp_path / "登记.csv"
     upload.write_text("统一社会信用代码,企业名称,从业人数\n91411000MA00000013,许昌真名有限公司,85\n", encoding="utf-8")
     monkeypatch.delenv("ADMIN_USER", raising=False)
-    assert "请先登录" in registry.start_upload([str(upload)], None, "", "", _Request("admin"))[0]
+    assert "请先登录" in registry.start_upload([str(upload)], None, "", None, None, _Request("admin"))[0]
     monkeypatch.setenv("ADMIN_USER", "admin")
     monkeypatch.setenv("ADMIN_PASSWORD", "secret-for-tests")
-    assert "请先登录" in registry.start_upload([str(upload)], None, "", "", _Request(None))[0]
-    registry.start_upload([str(upload)], None, "2026-11-23", "", _Request("admin"))
+    assert "请先登录" in registry.start_upload([str(upload)], None, "", None, None, _Request(None))[0]
+    registry.start_upload([str(upload)], None, "2026-11-23", None, None, _Request("admin"))
     assert jobs.wait(jobs.ADMIN).state in (jobs.DONE, jobs.FAILED)
     assert "许昌真名" not in registry.poll_sample()[0] and jobs.status(jobs.PUBLIC).result is None
     assert "请先登录" in registry.poll_upload(_Request(None))[0]
 
 
 def test_a_bad_date_is_one_line(sample: Path) -> None:
-    assert "YYYY-MM-DD" in registry.start_sample("2026/13/1", "")[0]
+    assert "YYYY-MM-DD" in registry.start_sample("2026/13/1")[0]
+    assert "新数值" in registry.start_sample("2026-11-23", "cit.small_low_profit_employees_cap", None)[0]
