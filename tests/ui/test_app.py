@@ -94,20 +94,36 @@ def test_invalid_input_is_a_chinese_message_and_nothing_is_lost() -> None:
 
 
 def test_export_every_format_and_a_readable_pdf(tmp_path: Path) -> None:
-    _, _, report, _ = staff.compute(*_values(**SMALL_FACTORY))
+    values = _values(**SMALL_FACTORY)
     for fmt in ("pdf", "docx", "xlsx", "csv"):
-        update, message = staff.export(report, fmt)
+        update, message, html, report = staff.export(fmt, *values)
         path = Path(update["value"])
         assert message == "" and update["visible"] and path.suffix == f".{fmt}" and path.stat().st_size > 0
         assert "魏都" not in path.name  # nothing identifying in file names
-    pdf = Path(staff.export(report, "pdf")[0]["value"])
+    pdf = Path(staff.export("pdf", *values)[0]["value"])
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "小型微利企业" in text
 
 
-def test_export_before_computing_says_so() -> None:
-    update, message = staff.export(None, "pdf")
-    assert _skipped(update) and "请先" in message
+def test_export_is_the_form_as_it_is_now_not_the_last_result() -> None:
+    """The clerk computed 甲公司 (85人), typed 乙公司 (400人) and exported without 计算: the sheet is 乙's."""
+    first = {**SMALL_FACTORY, "name": "甲公司", "employees": "85"}
+    _, _, report, _ = staff.compute(*_values(**first))
+    assert report["profile"]["name"] == "甲公司"
+    update, message, html, fresh = staff.export("csv", *_values(**{**first, "name": "乙公司", "employees": "400"}))
+    text = Path(update["value"]).read_text(encoding="utf-8-sig")
+    assert message == "" and "乙公司" in text and "甲公司" not in text
+    assert fresh["profile"] == {**fresh["profile"], "name": "乙公司", "employees": 400}
+    small = next(r for r in fresh["results"] if r["policy_id"] == "small_low_profit_cit")
+    assert small["status"] == "not_eligible" and "小型微利企业所得税优惠" in html  # 400 > 300: the panel agrees
+
+
+def test_export_with_an_empty_or_invalid_form_says_so_and_gives_no_sheet() -> None:
+    update, message, html, report = staff.export("pdf", *_values())
+    assert update["visible"] is False and update["value"] is None and "请先填写" in message
+    assert _skipped(html) and _skipped(report)
+    update, message, *_ = staff.export("pdf", *_values(**{**SMALL_FACTORY, "employees": "五十多"}))
+    assert update["value"] is None and "从业人数" in message
 
 
 def test_next_applicant_clears_everything() -> None:

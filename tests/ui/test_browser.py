@@ -237,3 +237,32 @@ def test_two_browsers_do_not_share_a_profile(app_url: str, browser: object) -> N
     assert "长葛" not in first.locator("#profile-table").inner_text()  # a new visit is a new session
     first.context.close()
     second.context.close()
+
+
+def test_an_export_is_the_form_as_it_is_now(app_url: str, browser: object, artifacts_dir: Path) -> None:
+    """Issue 14: 甲公司/85人 computed, the form edited to 乙公司/400人, 导出 without 计算 → the sheet is 乙's."""
+    page = _page(browser, app_url)
+    page.get_by_role("tab", name="窗口办理").click()
+    page.locator("#staff-name input").fill("甲公司")
+    page.locator("#staff-employees input").fill("85")
+    page.locator("#staff-taxable_income input").fill("200")
+    page.locator("#staff-calc").click()
+    _item(page, "#staff-results", "small_low_profit_cit").wait_for()
+    page.locator("#staff-name input").fill("乙公司")
+    page.locator("#staff-employees input").fill("400")
+    page.locator("#staff-format input").click()
+    page.get_by_role("option", name="CSV", exact=True).click()
+    page.locator("#staff-export").click()
+    link = page.locator("#staff-file a").first
+    link.wait_for()
+    with page.expect_download() as download:
+        link.click()
+    sheet = artifacts_dir / "staff_sheet_after_edit.csv"
+    download.value.save_as(sheet)
+    text = sheet.read_text(encoding="utf-8-sig")
+    assert "乙公司" in text and "甲公司" not in text
+    # the screen says what the paper says: 400 people are over the 小型微利 limit
+    page.wait_for_function("""() => {
+        const item = document.querySelector("#staff-results details.pc-item[data-policy='small_low_profit_cit']");
+        return item && item.classList.contains('pc-item-not_eligible'); }""")
+    page.context.close()
