@@ -38,9 +38,10 @@ def build_app() -> gr.Blocks:
         gr.HTML(HEADER)
         with gr.Tabs():
             with gr.Tab("智能问答", id="chat", elem_id="tab-chat"):
-                chat_state = assistant.build(demo)
+                chat_state, reset_chat = assistant.build(demo)
             with gr.Tab("窗口办理", id="staff", elem_id="tab-staff"):
-                staff_report = staff.build()
+                staff_report, next_applicant = staff.build()
+                reset_chat(next_applicant)   # a shared service-hall PC keeps nothing of the last applicant
             with gr.Tab("订阅提醒", id="subscribe", elem_id="tab-subscribe"):
                 subscribe.build(chat_state, staff_report)
             with gr.Tab("政策覆盖", id="officials", elem_id="tab-officials"):

@@ -71,8 +71,9 @@ def _component(item: FormInput) -> gr.components.Component:
     return gr.Textbox(value="", placeholder=item.hint, max_lines=1, **common)  # text, number, date
 
 
-def build() -> gr.State:
-    """Lay out the staff tab inside the current Blocks/Tab context and wire its events; returns the report state."""
+def build() -> tuple[gr.State, gr.Button]:
+    """Lay out the staff tab inside the current Blocks/Tab context and wire its events; returns the report state
+    and the 下一位 button (which also clears the chat's stored conversation: the PC is shared)."""
     report = gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=360):
@@ -100,4 +101,4 @@ def build() -> gr.State:
     calc.click(compute, components, [message, results, report, download])
     export_btn.click(export, [fmt, *components], [download, message, results, report])
     clear.click(next_applicant, None, [*components, message, results, report, download])
-    return report
+    return report, clear
