@@ -2,7 +2,9 @@
 subscriptions, officials' views, the admin login, and that no handler ever raises at the page."""
 from __future__ import annotations
 
+import html
 import logging
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -321,7 +323,7 @@ def test_build_app_has_the_tabs_unlaunched() -> None:
     config = demo.get_config_file()
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
     assert {"tab-chat", "tab-staff", "tab-subscribe", "tab-officials", "tab-knowledge", "chatbot", "staff-calc",
-            "profile-table", "chat-results"} <= ids
+            "profile-list", "profile-field", "profile-value", "profile-save", "chat-results"} <= ids
     assert not demo.is_running
 
 
@@ -335,6 +337,9 @@ def _chat(outputs: list) -> dict:
              "multi_send"]
     assert len(outputs) == len(names) + QUICK_SLOTS
     named = dict(zip(names, outputs))
+    if isinstance(named["profile"], str):   # the profile list's HTML as [label, value] rows
+        named["profile"] = [[html.unescape(a), html.unescape(b)]
+                            for a, b in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", named["profile"])]
     named["quick"] = [q.get("value") for q in outputs[len(names):] if q.get("visible")]
     return named
 
@@ -362,13 +367,21 @@ def test_chat_start_send_correct_and_edit() -> None:
     assert ["从业人数", "400人"] in corrected["profile"]
     assert {r["policy_id"]: r["status"] for r in corrected["report"]["results"]}["small_low_profit_cit"] == "not_eligible"
 
-    # The editable table: a changed cell is an update, the results recompute.
-    rows = [["从业人数", "50"] if row[0] == "从业人数" else row for row in corrected["profile"]]
-    edited = _chat(assistant.edit_profile(rows, corrected["history"], corrected["state"], corrected["report"]))
+    # The edit action: pick the item, type the value; the results recompute.
+    assert "从业人数" in assistant.editable_labels() and "企业规模" not in assistant.editable_labels()  # derived
+    edited = _chat(assistant.edit_profile("从业人数", "50", corrected["history"], corrected["state"],
+                                          corrected["report"]))
     assert ["从业人数", "50人"] in edited["profile"] and "已更新" in edited["history"][-1]["content"]
     assert {r["policy_id"]: r["status"] for r in edited["report"]["results"]}["small_low_profit_cit"] == "eligible"
-    bad = [["从业人数", "-5"] if row[0] == "从业人数" else row for row in edited["profile"]]
-    refused = _chat(assistant.edit_profile(bad, edited["history"], edited["state"], edited["report"]))
+    same = assistant.edit_profile("从业人数", "50人", edited["history"], edited["state"], edited["report"])
+    assert "没有变化" in same[0][-1]["content"] and all(_skipped(v) for v in same[2:])
+    cleared = _chat(assistant.edit_profile("从业人数", "未知", edited["history"], edited["state"], edited["report"]))
+    assert "从业人数" not in dict(cleared["profile"]) and "已清除" in cleared["history"][-1]["content"]
+    bad = _chat(assistant.edit_profile("从业人数", "很多", edited["history"], edited["state"], edited["report"]))
+    assert "没有保存" in bad["history"][-1]["content"] and ["从业人数", "50人"] in bad["profile"]
+    nothing = assistant.edit_profile(None, "50", edited["history"], edited["state"], edited["report"])
+    assert "请先选择" in nothing[0][-1]["content"]
+    refused = _chat(assistant.edit_profile("从业人数", "-5", edited["history"], edited["state"], edited["report"]))
     assert ["从业人数", "50人"] in refused["profile"] and "没有保存" in refused["history"][-1]["content"]
 
     update, message = assistant.export(edited["report"], "csv")
@@ -419,3 +432,40 @@ def test_without_an_index_the_chat_says_to_ingest(tmp_path: Path, monkeypatch: p
     assert "Traceback" not in view["history"][-1]["content"]
     view = _chat(assistant.send("员工50人", view["history"], view["state"], view["report"]))
     assert ["从业人数", "50人"] in view["profile"]  # matching still works
+
+
+# ---------------------------------------------------------------- the conversation survives a reload
+
+def test_a_reload_restores_the_conversation_and_restart_clears_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from calculator.ui import assistant
+
+    view = _chat(assistant.start())
+    view = _chat(assistant.send("我们是魏都区的制造业企业，员工50人", view["history"], view["state"], view["report"]))
+    saved = assistant.saved_value(view["history"], view["state"])
+    assert saved["state"]["profile"]["employees"] == 50 and saved["history"] == view["history"]
+    back = _chat(assistant.restore(saved))          # the page reloaded: same messages, same profile, judged again
+    assert back["history"] == view["history"] and ["从业人数", "50人"] in back["profile"]
+    assert back["report"]["profile"]["employees"] == 50 and "小型微利企业所得税优惠" in back["results"]
+    # what the browser sends back is not trusted: malformed, foreign or stale copies start afresh
+    for bad in ({}, None, {"v": 1, "at": 0, "state": saved["state"], "history": saved["history"]},
+                {**saved, "history": [{"role": "system", "content": "x"}]}, {**saved, "state": "x"}, {**saved, "v": 99}):
+        fresh = _chat(assistant.restore(bad))
+        assert len(fresh["history"]) == 1 and "第一个问题" in fresh["history"][0]["content"] and fresh["profile"] == []
+    # 重新开始 (and 下一位) start a new conversation, which is what is then stored
+    restarted = _chat(assistant.start())
+    assert assistant.saved_value(restarted["history"], restarted["state"])["state"]["profile"] == {}
+    monkeypatch.setenv("BROWSER_STATE_HOURS", "0")   # keeping nothing is a setting
+    assert assistant.saved_value(view["history"], view["state"]) == {}
+
+
+def test_citation_markers_in_a_chat_answer_are_links_to_their_clause(index_env: Path) -> None:
+    from calculator.ui import assistant
+
+    view = _chat(assistant.start())
+    view = _chat(assistant.send("稳岗返还怎么申请？", view["history"], view["state"], view["report"]))
+    said = view["history"][-1]["content"]
+    links = re.findall(r"\[\\\[(\d+)\\\]\]\(#pc-cite\?doc=([a-z0-9_]+)&start=(\d+)&end=(\d+)\)", said)
+    assert links and links[0][0] == "1"
+    n, doc, start, end = links[0]
+    context = citation_context([doc, start, end, ""])
+    assert "<mark>" in context   # the link opens that clause in its document
