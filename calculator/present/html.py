@@ -45,14 +45,19 @@ def _is_summary(c: Mapping[str, Any]) -> bool:
 
 
 def citation_html(c: Mapping[str, Any], index: int | None = None) -> str:
-    """One citation: where (document, 文号, locator, summary mark), the quoted text, and its context on demand.
+    """One citation: where (document, 文号, locator, summary mark, validity when given), the quoted text, and
+    its context on demand.
 
-    `index` prefixes "[n]" to match the markers in a cited answer's text.
+    `index` prefixes "[n]" to match the markers in a cited answer's text; `c["validity"]` (a knowledge hit:
+    已到期… / 有效期至…) is shown as a mark, red when `c["expired"]`.
     """
     quote = c.get("quote") or c.get("text") or ""
     number = f'<span class="pc-docno">{_e(c["doc_number"])}</span>' if c.get("doc_number") else ""
     locator = f'<span class="pc-loc">{_e(c["locator"])}</span>' if c.get("locator") else ""
     summary = f'<span class="pc-summary">{SUMMARY_NOTE}</span>' if _is_summary(c) else ""
+    if c.get("validity"):
+        state = "pc-expired" if c.get("expired") else "pc-current"
+        summary += f'<span class="pc-validity {state}">{_e(c["validity"])}</span>'
     start, end = c.get("start"), c.get("end")
     attrs = f'data-doc="{_e(c.get("doc_id"))}"'
     if isinstance(start, int) and isinstance(end, int):

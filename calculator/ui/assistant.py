@@ -229,7 +229,8 @@ def build(demo: gr.Blocks) -> tuple[gr.State, Callable[[gr.Button], None]]:
             chatbot = gr.Chatbot(label="政策助手", show_label=False, height=540, elem_id="chatbot", buttons=[],
                                  layout="bubble", group_consecutive_messages=False)
             with gr.Row(equal_height=False, elem_id="multi-row"):
-                multi = gr.CheckboxGroup([], visible=False, show_label=False, scale=5, elem_id="multi-choice")
+                multi = gr.CheckboxGroup([], visible=False, label="可多选", show_label=False, scale=5,
+                                         elem_id="multi-choice")
                 multi_send = gr.Button("确定", visible=False, variant="primary", size="sm", scale=1, min_width=80,
                                        elem_id="multi-send")
             with gr.Row(elem_id="quick-replies"):
@@ -237,11 +238,11 @@ def build(demo: gr.Blocks) -> tuple[gr.State, Callable[[gr.Button], None]]:
                          for _ in range(QUICK_SLOTS)]
             with gr.Row(equal_height=True):
                 box = gr.Textbox(placeholder="直接输入，例如：我们是长葛的小规模纳税人，每月卖个七八万；也可以随时提问",
-                                 show_label=False, scale=5, max_lines=4, elem_id="chat-input")
+                                 label="输入消息", show_label=False, scale=5, max_lines=4, elem_id="chat-input")
                 go = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="chat-send")
             with gr.Row(equal_height=True):
                 fmt = gr.Dropdown([(label, key) for key, label in FORMAT_LABELS.items()], value="pdf",
-                                  show_label=False, scale=1, min_width=110, elem_id="chat-format")
+                                  label="导出格式", show_label=False, scale=1, min_width=110, elem_id="chat-format")
                 export_btn = gr.Button("导出结果单", scale=1, min_width=100, elem_id="chat-export")
                 restart = gr.Button("重新开始", variant="secondary", scale=1, min_width=100, elem_id="chat-restart")
             message = gr.HTML("", elem_id="chat-error")

@@ -9,7 +9,9 @@ because the machine's other load makes any tighter figure flaky (bench/ measures
 """
 from __future__ import annotations
 
+import html
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -84,9 +86,9 @@ class Session:
         ]
 
 
-def _profile_rows(table: Any) -> dict[str, str]:
-    data = table.get("data") if isinstance(table, dict) else table
-    return {str(row[0]): str(row[1]) for row in data or []}
+def _profile_rows(profile: Any) -> dict[str, str]:
+    """The profile list's HTML (label/value rows) as {label: value}."""
+    return {html.unescape(a): html.unescape(b) for a, b in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", str(profile or ""))}
 
 
 def _text(message: dict[str, Any]) -> str:

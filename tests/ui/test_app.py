@@ -178,7 +178,27 @@ def test_search_shows_cited_passages(index_env: Path) -> None:
 
     html = search_passages("稳岗返还 申请条件")
     assert html.count('class="pc-cite"') == 5 and "稳岗" in html and "查看原文上下文" in html
+    assert html.count('class="pc-validity') == 5            # every hit says whether its text is in force
+    assert "已到期（2025-12-31）" in html                   # the 2024–2025 稳岗返还 texts, on 2026-11-23
     assert "请输入" in search_passages("   ")
+
+
+def test_on_a_tied_score_a_text_in_force_ranks_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    from calculator.search import retrieve
+    from calculator.ui import knowledge
+
+    def hit(doc: str) -> dict[str, object]:
+        return {"doc_id": doc, "doc_title": doc, "text": "同一段", "score": 0.5, "start": 0, "end": 3}
+
+    class Found(list):  # what retrieve.search returns: a list with to_json()
+        def to_json(self) -> list[dict[str, object]]:
+            return list(self)
+
+    monkeypatch.setattr(knowledge, "index_ready", lambda: True)
+    monkeypatch.setattr(retrieve, "search", lambda query, k: Found(
+        [hit("cn_unemployment_insurance_job_stability"), hit("cn_2023_12_small_micro_tax_fee_official")]))
+    html = knowledge.search_passages("任意")
+    assert html.index("有效期至 2027-12-31") < html.index("已到期（2025-12-31）")
 
 
 def test_search_without_index_says_to_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,25 +230,30 @@ def test_subscribe_check_and_delete(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_policy_calendar_view() -> None:
     from calculator.ui.officials import show_calendar
 
-    summary, table, csv = show_calendar(90)
-    assert "即将到期" in summary and table["value"] and table["headers"][0] == "状态"
+    message, summary, table, csv = show_calendar("90")
+    assert message == "" and "即将到期" in summary and table["value"] and table["headers"][0] == "状态"
     assert Path(csv["value"]).read_bytes().startswith(b"\xef\xbb\xbf")
-    message, *_ = show_calendar(99999)
-    assert "1～3650" in message
+    rows = table["value"]
+    hints = " ".join(r[-1] for r in rows)
+    assert not re.search(r"[A-Za-z]{4,}|_[a-z]", hints)   # no English note, no internal id (issue 14)
+    for bad in ("0", "99999", "-5", "abc", "1.5"):          # a Chinese line; the last good view stays
+        message, *rest = show_calendar(bad)
+        assert "1～3650" in message and all(_skipped(v) for v in rest)
+    assert show_calendar("")[1].startswith("截至")          # empty: the default 90 days
 
 
 def test_law_watch_view_lists_the_coming_changes_in_chinese() -> None:
     from calculator.ui.officials import WATCH_COLUMNS, show_law_watch
 
-    summary, table, csv = show_law_watch(420)          # CALCULATOR_TODAY 2026-11-23: the 2027-12-31 ends are in it
+    _, summary, table, csv = show_law_watch("420")          # CALCULATOR_TODAY 2026-11-23: the 2027-12-31 ends are in it
     assert "到期" in summary and table["headers"] == WATCH_COLUMNS
     rows = table["value"]
     assert any(r[2] == "到期" and r[0] == "2027-12-31" and "小型微利企业所得税优惠" in r[3] for r in rows)
     assert any(r[2] == "无已核实数值" and r[0] == "2028-01-01" for r in rows)
     assert not any("cit." in r[5] or "_" in r[5] for r in rows)   # items by their titles, not their ids
     assert Path(csv["value"]).read_bytes().startswith(b"\xef\xbb\xbf")
-    message, *_ = show_law_watch(-5)
-    assert "1～3650" in message
+    message, *rest = show_law_watch("-5")
+    assert "1～3650" in message and all(_skipped(v) for v in rest)
 
 
 @pytest.mark.slow
@@ -325,6 +350,9 @@ def test_build_app_has_the_tabs_unlaunched() -> None:
     assert {"tab-chat", "tab-staff", "tab-subscribe", "tab-officials", "tab-knowledge", "chatbot", "staff-calc",
             "profile-list", "profile-field", "profile-value", "profile-save", "chat-results"} <= ids
     assert not demo.is_running
+    # the browser's copy of the chat has a fixed key and secret (settings), so a server restart can read it
+    stored = [c["props"] for c in config["components"] if c.get("type") == "browserstate"]
+    assert [(s["storage_key"], s["secret"]) for s in stored] == [("xuchang_calculator_chat_v1", "xuchang-calculator")]
 
 
 # ---------------------------------------------------------------- chat tab handlers
