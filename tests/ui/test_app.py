@@ -87,6 +87,16 @@ def test_compute_shows_results_and_keeps_the_report() -> None:
     assert download["visible"] is False
 
 
+def test_a_zero_estimate_says_why_on_screen_and_on_paper() -> None:
+    """Issue 14: never “约0万元” under 可以享受; a loss year says there is no tax to reduce."""
+    values = _values(**{**SMALL_FACTORY, "taxable_income": "-100"})
+    _, html, report, _ = staff.compute(*values)
+    update, *_ = staff.export("csv", *values)
+    sheet = Path(update["value"]).read_text(encoding="utf-8-sig")
+    for text in (html, sheet):
+        assert not re.search(r"约\s?0\s?万元", text) and "当年没有应纳税额" in text
+
+
 def test_invalid_input_is_a_chinese_message_and_nothing_is_lost() -> None:
     message, html, report, download = staff.compute(*_values(**{**SMALL_FACTORY, "employees": "五十多"}))
     assert "从业人数" in message and "整数" in message and "Traceback" not in message

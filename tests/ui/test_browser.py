@@ -56,7 +56,7 @@ def browser() -> Iterator[object]:
 
 
 def _page(browser: object, url: str):  # -> playwright Page
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(TURN_TIMEOUT_MS)
     page.goto(url)
@@ -341,7 +341,7 @@ def test_phone_profile_citations_and_a_reload(app_url: str, browser: object, art
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_.\-]{2,}")
 ALLOWED = {"CSV", "PDF", "Word", "Excel"}  # the export formats by the names people know them by
 LEAK_JS = """() => [document.body.innerText,
-    ...Array.from(document.querySelectorAll('[placeholder]')).filter(e => e.offsetParent).map(e => e.placeholder)]"""
+    ...Array.from(document.querySelectorAll('[placeholder]')).filter(e => e.offsetParent).map(e => e.getAttribute('placeholder') || '')]"""
 
 
 def _leaks(page) -> set[str]:
