@@ -60,8 +60,16 @@ def _page(browser: object, url: str):  # -> playwright Page
     page = context.new_page()
     page.set_default_timeout(TURN_TIMEOUT_MS)
     page.goto(url)
-    page.wait_for_selector("#chatbot .message")  # the greeting
+    _greeted(page)
     return page
+
+
+def _greeted(page) -> None:
+    """Wait for the page's first turn (the greeting, or the stored conversation) to have arrived."""
+    page.wait_for_function("""() => {
+        const bots = document.querySelectorAll('#chatbot .message.bot');
+        return bots.length && !/Loading content/.test(bots[bots.length - 1].innerText)
+            && !document.querySelector('#chatbot .pending'); }""")
 
 
 def _bot_messages(page) -> list[str]:
@@ -287,7 +295,7 @@ def test_phone_profile_citations_and_a_reload(app_url: str, browser: object, art
     page = context.new_page()
     page.set_default_timeout(TURN_TIMEOUT_MS)
     page.goto(app_url)
-    page.wait_for_selector("#chatbot .message")
+    _greeted(page)
     _shot(page, artifacts_dir, "phone_landing", docs=True)
 
     started = time.perf_counter()
@@ -339,7 +347,7 @@ def test_phone_profile_citations_and_a_reload(app_url: str, browser: object, art
 
 
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_.\-]{2,}")
-ALLOWED = {"CSV", "PDF", "Word", "Excel"}  # the export formats by the names people know them by
+ALLOWED = {"CSV", "PDF", "Word", "Excel", "csv"}  # the export formats people know by name; a file's .csv
 LEAK_JS = """() => [document.body.innerText,
     ...Array.from(document.querySelectorAll('[placeholder]')).filter(e => e.offsetParent).map(e => e.getAttribute('placeholder') || '')]"""
 
@@ -356,7 +364,7 @@ def test_no_english_or_internal_ids_on_any_tab_in_an_english_browser(app_url: st
     page = context.new_page()
     page.set_default_timeout(TURN_TIMEOUT_MS)
     page.goto(app_url)
-    page.wait_for_selector("#chatbot .message")
+    _greeted(page)
     seen: dict[str, set[str]] = {"chat": _leaks(page)}
     _say(page, "我们是长葛的零售企业，员工12人")
     _say(page, "稳岗返还怎么申请？")
