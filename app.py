@@ -2,11 +2,11 @@
 
 A thin shell: the page is calculator/ui (layout and handlers), the logic is the calculator library.
 Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT. Start-up builds the page, opens the
-index's vector store (so the first turns do not pay for it; calculator/index.py serialises a first
-open from several request threads, as after an ingest switches the index), then serves while the
-warm-up (catalog, index, dictionary; the embedding model only if it can read the warm-up question, which
-the bundled one cannot) runs in a background thread: the page comes up without waiting, and a turn that
-arrives first waits for that one load (the embedder loads under a lock) instead of starting another.
+index's vector store (calculator/index.py serialises a first open from several request threads, as after an
+ingest switches the index) and warms up (catalog, index, dictionary, one whole chat turn; the embedding
+model only if it can read the warm-up question, which the bundled one cannot) before it listens: the port
+opens only when the first turn will be as fast as any other (issue 14 measured 11 s for a first turn that
+raced a background warm-up). The warm-up takes a few seconds on top of opening the store.
 The HTTP API for other systems is served by the same app at /api/v1 (calculator/api).
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,7 +42,7 @@ def open_store() -> None:
 def warm_up() -> None:
     """Load catalog, index and model now rather than on the first turn; a missing index is only noted.
 
-    Runs in a background thread: it must never raise (a failure is logged and the first turn pays).
+    It must never raise: a failure is logged, the app still starts, and the first turn pays.
     """
     from calculator.core.errors import UserError
     from calculator.dialogue import chat
@@ -74,7 +73,7 @@ def main() -> int:
 
     server = create_server(host, port)
     open_store()
-    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    warm_up()
     print(f"* 许昌惠企政策计算器: http://{host}:{port}  (知识库管理: http://{host}:{port}/admin/)", flush=True)
     uvicorn.run(server, host=host, port=port, log_level="warning", access_log=False)
     return 0

@@ -1,10 +1,10 @@
 """App start-up and chat speed: `python -m bench app [--data-dir DIR] [--turns N]`.
 
 Starts `python app.py` as a user would (a fresh process on a free port), and measures
-- cold start: process start → first HTTP 200 on / (the page; the model keeps loading in the background);
+- cold start: process start → first HTTP 200 on / (the app warms up before it listens, so this includes it);
 - warm: process start → the app logs that its warm-up (catalog, index, model, first search) is done;
-- the first chat turn through the HTTP API (gradio_client, endpoint /send) sent right at page-up (it
-  may wait for the warm-up), then the p50/p95 of a scripted conversation once the app is warm;
+- the first chat turn through the HTTP API (gradio_client, endpoint /send) sent right at page-up (the
+  warm-up is done by then), then the p50/p95 of a scripted conversation once the app is warm;
 - peak RSS of the app process and its children, sampled every 50 ms for the whole run.
 Targets (issues 4 and 6): cold start < 20 s, turn p95 ≤ 300 ms without an LLM, RSS ≤ 1.5 GB.
 """

@@ -108,6 +108,12 @@ class Settings:
     api_max_body_kb: float = field(default_factory=lambda: _number("API_MAX_BODY_KB", 64, minimum=1))
     api_rate_per_minute: float = field(default_factory=lambda: _number("API_RATE_PER_MINUTE", 120))
     api_client_header: str = field(default_factory=lambda: _env("API_CLIENT_HEADER"))
+    # the chat survives a reload in the same browser (Gradio BrowserState: fixed, so a restart keeps it too;
+    # the secret only obfuscates: the page's /config shows it); older than BROWSER_STATE_HOURS is dropped
+    browser_state_key: str = field(default_factory=lambda: _env("BROWSER_STATE_KEY", "xuchang_calculator_chat_v1"))
+    browser_state_secret: str = field(default_factory=lambda: _env("BROWSER_STATE_SECRET", "xuchang-calculator"),
+                                      repr=False)
+    browser_state_hours: float = field(default_factory=lambda: _number("BROWSER_STATE_HOURS", 24, minimum=0))
     # verdicts depend on validity windows: today is an input
     today: date = field(default_factory=_today)
     # registry-scale batch on Apache Spark: local[2], spark://host:7077, yarn, k8s://https://…

@@ -20,7 +20,15 @@ import yaml
 
 from calculator.core.config import get_settings
 from calculator.core.errors import UserError
-from calculator.core.vocabulary import COMPLETENESS_LABEL, DOCUMENT_KIND_LABEL, NOT_STATED, SUMMARY_NOTE
+from calculator.core.vocabulary import (
+    COMPLETENESS_LABEL,
+    DOCUMENT_KIND_LABEL,
+    EXPIRED,
+    NOT_STATED,
+    NOT_YET,
+    SUMMARY_NOTE,
+    validity_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,7 @@ DOCUMENT_FIELDS = ("title", "doc_number", "issuer", "issued", "valid_from", "val
                   "kind", "completeness", "note", "caveat", "source", "superseded_by")
 DATE_FIELDS = ("issued", "valid_from", "valid_until")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+Day = date  # the class (inside Document, `date` is its method)
 _LEADING_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?(?![\d])")
 
 
@@ -66,6 +75,19 @@ class Document:
         """`issued`, `valid_from` or `valid_until` as a date; None when not stated as one."""
         value = getattr(self, name)
         return date.fromisoformat(value) if _ISO_DATE.match(value) else None
+
+    def validity_words(self, today: Day) -> tuple[str, bool]:
+        """(how a reader is told whether this text is in force on `today`, whether it has expired or been
+        replaced): 已到期（2020-12-31）, 已被取代：…, 尚未生效（…起）, 有效期至 2027-12-31 or 有效期未载明."""
+        start, until = self.date("valid_from"), self.date("valid_until")
+        state = validity_state(start, until, today)
+        if state == EXPIRED and until is not None:
+            return f"已到期（{until.isoformat()}）", True
+        if self.superseded_by:
+            return f"已被取代：{superseded_words(self.superseded_by)}", True
+        if state == NOT_YET and start is not None:
+            return f"尚未生效（{start.isoformat()}起）", False
+        return (f"有效期至 {until.isoformat()}" if until else f"有效期{NOT_STATED}"), False
 
     def shown(self) -> dict[str, str]:
         """Provenance in Chinese for people: every missing value is 未载明, never a curator's English remark

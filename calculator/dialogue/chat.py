@@ -110,7 +110,7 @@ class Reply:
     understood: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    route: str = ""        # greeting | answer | question | both | smalltalk | refused | unclear | empty | form
+    route: str = ""        # greeting | answer | question | both | smalltalk | refused | unclear | empty | form | resume
     readings: list[dict[str, Any]] = field(default_factory=list)   # each fact read: words, how (Understood.to_json)
     changes: list[str] = field(default_factory=list)                # "从业人数 从 2人 改为 4人"
 
@@ -291,6 +291,14 @@ def new_session(today: date | None = None) -> tuple[ChatState, Reply]:
     text = f"{message('greeting')}\n\n{_question_line(turn.question, '**第一个问题**：')}"
     log.info("chat: new session")
     return turn.state, _reply(turn, text, "greeting")
+
+
+def resume(state: ChatState | dict[str, Any] | None, today: date | None = None) -> tuple[ChatState, Reply]:
+    """A stored session continued (the page was reloaded): its profile judged again today and the next
+    question, with nothing new said (the stored history already holds the conversation)."""
+    catalog = load_catalog()
+    turn = _advance(_as_state(state, catalog.schema), catalog, today)
+    return turn.state, _reply(turn, _question_line(turn.question), "resume")
 
 
 def _ask_safely(text: str, profile: dict[str, Any], today: date | None, report: MatchReport) -> Answer:

@@ -126,9 +126,15 @@ class PolicyCalendar:
                 for i in self.items]
         rows += [{"类别": "依据文档", "编号": d.doc_id, "标题": d.title, "层级": "", "部门": "",
                   "生效日期": "", "到期日期": d.valid_until, "状态": "需核实", "剩余天数": "",
-                  "提示": "；".join(d.reasons) + (f"（被 {'、'.join(d.cited_by)} 引用）" if d.cited_by else "")}
+                  "提示": "；".join(d.reasons) + self._cited_by(d)}
                  for d in self.documents]
         return rows
+
+    def _cited_by(self, doc: DocumentFlag) -> str:
+        """The policies resting on a flagged document, by their titles (ids are for the CSV's 编号 column)."""
+        titles = {i.policy_id: i.title for i in self.items}
+        named = [titles[pid] for pid in doc.cited_by if pid in titles]
+        return f"（依据此文件的政策：{'、'.join(named)}）" if named else ""
 
     def to_csv(self) -> bytes:
         """UTF-8 with BOM so Excel shows the Chinese."""

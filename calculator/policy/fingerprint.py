@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from typing import Any
 
 from calculator.policy.catalog import Catalog, Policy
@@ -47,8 +48,21 @@ def policy_fingerprint(policy: Policy) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+_CATALOG_FINGERPRINTS: "weakref.WeakKeyDictionary[Catalog, str]" = weakref.WeakKeyDictionary()
+
+
 def catalog_fingerprint(catalog: Catalog) -> str:
-    """Order-independent digest of every item's fingerprint, plus the law-derived rules (the marginal rate)."""
+    """Order-independent digest of every item's fingerprint, plus the law-derived rules (the marginal rate).
+
+    Remembered per catalog object (a catalog is never changed in place; an edit loads a new one): every
+    match report carries it, and a chat turn makes several."""
+    known = _CATALOG_FINGERPRINTS.get(catalog)
+    if known is None:
+        known = _CATALOG_FINGERPRINTS[catalog] = _digest(catalog)
+    return known
+
+
+def _digest(catalog: Catalog) -> str:
     parts = sorted(f"{p.id}:{policy_fingerprint(p)}" for p in catalog.policies)
     parts += [f"derived:{name}:{rule.text}:{rule.formula.source if rule.formula else ''}:{rule.years}"
               for name, rule in catalog.derived_rules.items()]

@@ -263,10 +263,14 @@ class MatchReport:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        """The `match --json` contract of DESIGN.md, plus derived facts, today and a status count."""
+        """The `match --json` contract of DESIGN.md, plus derived facts, today, the catalog's fingerprint
+        (printed on every exported sheet) and a status count."""
+        from calculator.policy.fingerprint import catalog_fingerprint
+
         return {
             "profile": self.profile.model_dump(mode="json", exclude_none=True),
             "today": self.today.isoformat(),
+            "catalog_fingerprint": catalog_fingerprint(self.catalog),   # which rules and law were applied
             "derived": self.derived_json(),
             "summary": {status: len(self.with_status(status)) for status in STATUS_LABEL},
             "totals": totals(self.results),

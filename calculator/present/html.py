@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from calculator.core.vocabulary import LEVEL_LABEL, NOT_STATED, OUTCOME_MARK, STATUS_LABEL, SUMMARY_NOTE
 from calculator.facts.schema import format_number
@@ -44,14 +45,19 @@ def _is_summary(c: Mapping[str, Any]) -> bool:
 
 
 def citation_html(c: Mapping[str, Any], index: int | None = None) -> str:
-    """One citation: where (document, 文号, locator, summary mark), the quoted text, and its context on demand.
+    """One citation: where (document, 文号, locator, summary mark, validity when given), the quoted text, and
+    its context on demand.
 
-    `index` prefixes "[n]" to match the markers in a cited answer's text.
+    `index` prefixes "[n]" to match the markers in a cited answer's text; `c["validity"]` (a knowledge hit:
+    已到期… / 有效期至…) is shown as a mark, red when `c["expired"]`.
     """
     quote = c.get("quote") or c.get("text") or ""
     number = f'<span class="pc-docno">{_e(c["doc_number"])}</span>' if c.get("doc_number") else ""
     locator = f'<span class="pc-loc">{_e(c["locator"])}</span>' if c.get("locator") else ""
     summary = f'<span class="pc-summary">{SUMMARY_NOTE}</span>' if _is_summary(c) else ""
+    if c.get("validity"):
+        state = "pc-expired" if c.get("expired") else "pc-current"
+        summary += f'<span class="pc-validity {state}">{_e(c["validity"])}</span>'
     start, end = c.get("start"), c.get("end")
     attrs = f'data-doc="{_e(c.get("doc_id"))}"'
     if isinstance(start, int) and isinstance(end, int):
@@ -66,6 +72,37 @@ def citation_html(c: Mapping[str, Any], index: int | None = None) -> str:
         '<div class="pc-ctx-body">加载中…</div></details>'
         "</div>"
     )
+
+
+def cite_href(c: Mapping[str, Any]) -> str:
+    """Where a citation marker [n] in a chat answer points: #pc-cite?doc=…&start=…&end=… (or &quote=… when
+    the citation has no offsets); the page's click handler opens that clause in its document's context."""
+    params: dict[str, Any] = {"doc": c.get("doc_id") or ""}
+    start, end = c.get("start"), c.get("end")
+    if isinstance(start, int) and isinstance(end, int):
+        params.update(start=start, end=end)
+    else:
+        params["quote"] = str(c.get("quote") or c.get("text") or "")[:80]
+    return "#pc-cite?" + urlencode(params)
+
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def link_markers(text: str, citations: list[Mapping[str, Any]]) -> str:
+    """The answer's [n] markers as Markdown links to their clause (markers without a citation stay text)."""
+    def link(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if not 1 <= n <= len(citations):
+            return m.group(0)
+        return f"[\\[{n}\\]]({cite_href(citations[n - 1])})"   # a Markdown link: the chat renders Markdown
+    return _MARKER.sub(link, text)
+
+
+def profile_html(rows: Iterable[list[str]], empty: str = "还没有企业信息：回答左侧的问题，或在下方直接填写。") -> str:
+    """What the chat understood, as label/value rows that stack on a narrow screen (a phone shows both)."""
+    items = "".join(f'<div class="pc-prow"><dt>{_e(label)}</dt><dd>{_e(value)}</dd></div>' for label, value in rows)
+    return f'<dl class="pc-profile">{items}</dl>' if items else f'<div class="pc-empty">{_e(empty)}</div>'
 
 
 def citations_html(citations: Iterable[Mapping[str, Any]], title: str = "依据条款", numbered: bool = False) -> str:

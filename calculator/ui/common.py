@@ -107,9 +107,47 @@ element.addEventListener('toggle', async (ev) => {
 """
 
 
-def cited_html(value: str = "", **kwargs: Any) -> gr.HTML:
-    """An HTML panel whose citations open their document context (see `citation_context`)."""
-    return gr.HTML(value, js_on_load=CONTEXT_JS, server_functions=[citation_context], **kwargs)
+# The [n] markers of chat answers are links (present.html.link_markers) to #pc-cite?doc=…&start=…&end=…;
+# a tap opens that clause in its document's context in a sheet over the page (at the bottom on a phone),
+# for any answer in the history, not only the latest. One document-level listener per page.
+CITE_LINK_JS = """
+if (!window.__pcCiteLinks) {
+  window.__pcCiteLinks = true;
+  const close = () => { const s = document.getElementById('pc-sheet'); if (s) s.remove(); };
+  document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') close(); });
+  document.addEventListener('click', async (ev) => {
+    const a = ev.target.closest && ev.target.closest('a[href^="#pc-cite?"]');
+    if (!a) return;
+    ev.preventDefault(); ev.stopPropagation();
+    const q = new URLSearchParams(a.getAttribute('href').slice('#pc-cite?'.length));
+    close();
+    const sheet = document.createElement('div');
+    sheet.id = 'pc-sheet'; sheet.className = 'pc-sheet'; sheet.setAttribute('role', 'dialog');
+    sheet.setAttribute('aria-label', '依据原文');
+    sheet.innerHTML = '<div class="pc-sheet-head"><b>依据 ' + a.textContent + ' 的原文</b>'
+      + '<button type="button" class="pc-sheet-close" aria-label="关闭">关闭</button></div>'
+      + '<div class="pc-sheet-body pc-ctx-body">加载中…</div>';
+    document.body.appendChild(sheet);
+    sheet.querySelector('.pc-sheet-close').addEventListener('click', close);
+    const body = sheet.querySelector('.pc-sheet-body');
+    try {
+      body.innerHTML = await server.citation_context(
+        [q.get('doc') || '', q.get('start') || '', q.get('end') || '', q.get('quote') || '']);
+      const box = body.querySelector('.pc-ctx-text'), mark = body.querySelector('mark');
+      if (box && mark) box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
+    } catch (e) {
+      body.textContent = '暂时无法加载原文，请稍后再试。';
+    }
+  }, true);
+}
+"""
+
+
+def cited_html(value: str = "", cite_links: bool = False, **kwargs: Any) -> gr.HTML:
+    """An HTML panel whose citations open their document context (see `citation_context`); with
+    `cite_links`, it also serves the [n] links of chat answers anywhere on the page."""
+    js = CONTEXT_JS + (CITE_LINK_JS if cite_links else "")
+    return gr.HTML(value, js_on_load=js, server_functions=[citation_context], **kwargs)
 
 
 # ---------------------------------------------------------------- knowledge base status

@@ -26,7 +26,18 @@ def search_passages(query: str) -> str:
         return error_html("请输入要查找的内容，例如：研发费用加计扣除比例")
     if not index_ready():
         return notice_html(NO_INDEX_NOTICE)
-    return hits_html([hit.to_json() for hit in search(query, SEARCH_HITS)], query)
+    from calculator.core.config import get_settings
+    from calculator.policy.catalog import load_catalog
+
+    docs, today = load_catalog().docs, get_settings().today
+    hits = []
+    for hit in search(query, SEARCH_HITS * 2).to_json():
+        doc = docs.get(hit["doc_id"])
+        words, expired = doc.validity_words(today) if doc is not None else ("有效期未载明", False)
+        hits.append({**hit, "validity": words, "expired": expired})
+    # best first; on a tied score a text in force comes before an expired or replaced one
+    hits.sort(key=lambda h: (-h["score"], h["expired"]))
+    return hits_html(hits[:SEARCH_HITS], query)
 
 
 def build() -> None:

@@ -74,19 +74,37 @@ def show_coverage(which: str) -> tuple[Any, ...]:
     note = f"\n\n下表按“符合”项数从少到多列出前 {len(shown):,} 类（共 {len(rows):,} 类，点击表头可排序）；完整数据见 CSV。"
     headers = list(shown[0]) if shown else ["所在区县"]
     table = gr.update(value=[[r[h] for h in headers] for r in shown], headers=headers, visible=True)
-    csv = gr.update(value=_write(report.to_csv(), f"coverage-{report.today.isoformat()}.csv"), visible=True)
+    csv = gr.update(value=_write(report.to_csv(), f"覆盖情况-{report.today.isoformat()}.csv"), visible=True)
     heatmap = gr.update(value=_heatmap_file(report.fingerprint, report.today), visible=True)
     return _coverage_summary(report) + note, heatmap, table, csv
 
 
-@friendly(lambda message, *args: (error_html(message), gr.skip(), gr.skip()))
-def show_calendar(within_days: float | None) -> tuple[Any, ...]:
-    """(counts, calendar table, CSV path): items in force, expiring within N days, expired, not yet; doubtful texts."""
+def _days(within_days: Any) -> int:
+    """The days box as typed: empty means the default; anything but a whole number 1–3650 is one Chinese line.
+    (The box has no min/max of its own: Gradio would answer those in English and blank the tables.)"""
+    if within_days is None or within_days == "":
+        return CALENDAR_DAYS
+    try:
+        days = float(within_days)
+    except (TypeError, ValueError):
+        days = 0.0
+    if not (1 <= days <= 3650 and days == int(days)):
+        raise UserError("天数应为 1～3650 之间的整数；下面仍是上一次的结果", "the number of days must be a whole number 1-3650")
+    return int(days)
+
+
+def _keep_view(message: str, *args: Any) -> tuple[Any, ...]:
+    # the message above the section; the summary, table and CSV stay the last good ones
+    return error_html(message), gr.skip(), gr.skip(), gr.skip()
+
+
+@friendly(_keep_view)
+def show_calendar(within_days: Any) -> tuple[Any, ...]:
+    """(message, counts, calendar table, CSV path): items in force, expiring within N days, expired, not yet;
+    doubtful texts."""
     from calculator.officials.calendar import STATE_LABEL, policy_calendar
 
-    days = int(within_days or CALENDAR_DAYS)
-    if not 1 <= days <= 3650:
-        raise UserError("即将到期的天数应在 1～3650 之间", "the number of days must be between 1 and 3650")
+    days = _days(within_days)
     calendar = policy_calendar(within_days=days)
     counts = calendar.counts()
     parts = [f"{label} **{counts.get(state, 0)}** 项" for state, label in STATE_LABEL.items()]
@@ -95,20 +113,18 @@ def show_calendar(within_days: float | None) -> tuple[Any, ...]:
     rows = calendar.rows()
     table = gr.update(value=[[r.get(h, "") for h in CALENDAR_COLUMNS] for r in rows], headers=CALENDAR_COLUMNS,
                       visible=True)
-    csv = _write(calendar.to_csv(), f"policy-calendar-{calendar.today.isoformat()}.csv")
-    return summary, table, gr.update(value=csv, visible=True)
+    csv = _write(calendar.to_csv(), f"政策日历-{calendar.today.isoformat()}.csv")
+    return "", summary, table, gr.update(value=csv, visible=True)
 
 
-@friendly(lambda message, *args: (error_html(message), gr.skip(), gr.skip()))
-def show_law_watch(within_days: float | None) -> tuple[Any, ...]:
-    """(counts, table, CSV path): parameters and items that change, end or are unverified in the coming days
-    (the same list as `python -m calculator catalog --as-of TODAY --within N`)."""
+@friendly(_keep_view)
+def show_law_watch(within_days: Any) -> tuple[Any, ...]:
+    """(message, counts, table, CSV path): parameters and items that change, end or are unverified in the coming
+    days (the same list as `python -m calculator catalog --as-of TODAY --within N`)."""
     from calculator.officials.law_watch import EVENT_LABEL, law_watch
     from calculator.policy.catalog import load_catalog
 
-    days = int(within_days or CALENDAR_DAYS)
-    if not 1 <= days <= 3650:
-        raise UserError("天数应在 1～3650 之间", "the number of days must be between 1 and 3650")
+    days = _days(within_days)
     catalog = load_catalog()
     watch = law_watch(within_days=days, catalog=catalog)
     titles = {p.id: p.title for p in catalog.policies}
@@ -117,8 +133,8 @@ def show_law_watch(within_days: float | None) -> tuple[Any, ...]:
                "文件提到了它（按引文或文号判断），请人工核对。")
     rows = watch.rows(titles)
     table = gr.update(value=[[r[h] for h in WATCH_COLUMNS] for r in rows], headers=WATCH_COLUMNS, visible=True)
-    csv = _write(watch.to_csv(titles), f"law-watch-{watch.as_of.isoformat()}.csv")
-    return summary, table, gr.update(value=csv, visible=True)
+    csv = _write(watch.to_csv(titles), f"法规变动提示-{watch.as_of.isoformat()}.csv")
+    return "", summary, table, gr.update(value=csv, visible=True)
 
 
 def build() -> None:
@@ -139,21 +155,23 @@ def build() -> None:
 
     gr.Markdown("### 政策日历：有效、即将到期、已到期、未生效，及依据文本存疑的文件")
     with gr.Row():
-        days = gr.Number(value=CALENDAR_DAYS, label="即将到期的天数", precision=0, minimum=1, maximum=3650, scale=1,
-                         elem_id="cal-days")
+        days = gr.Textbox(value=str(CALENDAR_DAYS), label="即将到期的天数（1～3650）", max_lines=1, scale=1,
+                          elem_id="cal-days")
         show = gr.Button("查看政策日历", variant="primary", scale=1, elem_id="cal-run")
+    cal_message = gr.HTML("", elem_id="cal-error")
     cal_summary = gr.Markdown("", elem_id="cal-summary")
     cal_table = gr.Dataframe(label="政策日历", interactive=False, wrap=True, max_height=420, visible=False,
                              column_widths=["7%", "25%", "9%", "6%", "6%", "10%", "7%", "30%"], elem_id="cal-table")
     cal_csv = gr.File(label="下载 CSV（含编号等全部列）", interactive=False, visible=False, elem_id="cal-csv")
-    show.click(show_calendar, days, [cal_summary, cal_table, cal_csv])
+    gr.on([show.click, days.submit], show_calendar, days, [cal_message, cal_summary, cal_table, cal_csv])
 
     gr.Markdown("### 法规变动提示：未来这些天内数值变化、到期或无已核实数值的参数和政策")
+    watch_message = gr.HTML("", elem_id="watch-error")
     watch_summary = gr.Markdown("", elem_id="watch-summary")
     watch_table = gr.Dataframe(label="法规变动提示", interactive=False, wrap=True, max_height=420, visible=False,
                                column_widths=["9%", "7%", "10%", "24%", "35%", "15%"], elem_id="watch-table")
     watch_csv = gr.File(label="下载 CSV（含编号）", interactive=False, visible=False, elem_id="watch-csv")
-    show.click(show_law_watch, days, [watch_summary, watch_table, watch_csv])
+    gr.on([show.click, days.submit], show_law_watch, days, [watch_message, watch_summary, watch_table, watch_csv])
 
     from calculator.ui import registry
 

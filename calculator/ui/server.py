@@ -32,15 +32,25 @@ HEADER = (f'<div class="pc-header"><h1 style="margin:0">{TITLE}</h1>'
           '结果依据政策原文逐条核对，仅供参考，以主管部门认定为准。</div></div>')
 
 
+# Gradio's own words that reach the page: the hidden drop hint of an editable table (read by screen readers,
+# found by the leak scan in an en-US browser) and a status key Gradio 6.31 ships without any translation.
+# The same Chinese for every locale Gradio knows, so a browser set to English or Japanese never sees them.
+GRADIO_WORDS = {"dataframe.drop_to_upload": "可将 CSV 文件拖入此表导入", "common.complete": "完成"}
+GRADIO_LOCALES = ("ar ca ckb de en es et eu fa fi fr he hi id ja ko lt nb nl pl pt pt-BR ro ru sv ta th tr uk ur "
+                  "uz zh-CN zh-TW").split()
+I18N = gr.I18n(**{locale: GRADIO_WORDS for locale in GRADIO_LOCALES})
+
+
 def build_app() -> gr.Blocks:
     """The whole public UI (not launched): 智能问答, 窗口办理, 订阅提醒, 政策覆盖, 知识库."""
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.HTML(HEADER)
         with gr.Tabs():
             with gr.Tab("智能问答", id="chat", elem_id="tab-chat"):
-                chat_state = assistant.build(demo)
+                chat_state, reset_chat = assistant.build(demo)
             with gr.Tab("窗口办理", id="staff", elem_id="tab-staff"):
-                staff_report = staff.build()
+                staff_report, next_applicant = staff.build()
+                reset_chat(next_applicant)   # a shared service-hall PC keeps nothing of the last applicant
             with gr.Tab("订阅提醒", id="subscribe", elem_id="tab-subscribe"):
                 subscribe.build(chat_state, staff_report)
             with gr.Tab("政策覆盖", id="officials", elem_id="tab-officials"):
@@ -108,7 +118,7 @@ def create_server(host: str = "127.0.0.1", port: int = 7860) -> fastapi.FastAPI:
 
     server = create_api()
     add_reminder_routes(server)   # before the Gradio mount at "/", which would otherwise take these paths
-    common = {"server_name": host, "server_port": port, "theme": THEME, "css": CSS, "footer_links": [],
+    common = {"server_name": host, "server_port": port, "theme": THEME, "css": CSS, "footer_links": [], "i18n": I18N,
               "run_history": False, "ssr_mode": False,
               "app_kwargs": {"openapi_url": None, "docs_url": None, "redoc_url": None}}
     gr.mount_gradio_app(server, build_admin(), "/admin", auth=check_credentials if admin_enabled() else None,

@@ -1,7 +1,8 @@
 """窗口办理: the whole profile as a form for a service-hall clerk; compute, print the sheet, next applicant.
 
 Handlers are module functions over plain values (tested in tests/ui/test_app.py); `build` only lays out
-components and wires them. The last report lives in the session's gr.State, nowhere else.
+components and wires them. The last report lives in the session's gr.State, nowhere else; an export
+recomputes from the form, so a sheet can never carry the previous applicant.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import gradio as gr
 
+from calculator.core.errors import UserError
 from calculator.policy.catalog import load_catalog
 from calculator.policy.match import match_profile
 from calculator.present.html import results_html
@@ -35,10 +37,21 @@ def compute(*values: Any) -> tuple[Any, ...]:
     return "", results_html(report), report, gr.update(value=None, visible=False)
 
 
-@friendly(lambda message, *args: (gr.skip(), error_html(message)))
-def export(report: dict[str, Any] | None, fmt: str) -> tuple[Any, str]:
-    """(the sheet to download, message box)."""
-    return gr.update(value=export_sheet(report, fmt), visible=True), ""
+def _export_failed(message: str, *args: Any) -> tuple[Any, ...]:
+    # No sheet at all rather than the previous one: the download is hidden, the results stay.
+    return gr.update(value=None, visible=False), error_html(message), gr.skip(), gr.skip()
+
+
+@friendly(_export_failed)
+def export(fmt: str, *values: Any) -> tuple[Any, ...]:
+    """(the sheet to download, message box, results HTML, report): the sheet is computed from the form as
+    it is now, never from the last 计算 (a clerk may have typed the next applicant in since), and the
+    results panel is brought up to date with it, so screen and paper say the same."""
+    profile = values_to_profile(INPUTS, list(values))
+    if not profile:
+        raise UserError("表单是空的：请先填写申请人的企业信息", "the form is empty: fill in the applicant first")
+    report = match_profile(profile, catalog=load_catalog()).to_json()
+    return gr.update(value=export_sheet(report, fmt), visible=True), "", results_html(report), report
 
 
 def next_applicant() -> list[Any]:
@@ -58,8 +71,9 @@ def _component(item: FormInput) -> gr.components.Component:
     return gr.Textbox(value="", placeholder=item.hint, max_lines=1, **common)  # text, number, date
 
 
-def build() -> gr.State:
-    """Lay out the staff tab inside the current Blocks/Tab context and wire its events; returns the report state."""
+def build() -> tuple[gr.State, gr.Button]:
+    """Lay out the staff tab inside the current Blocks/Tab context and wire its events; returns the report state
+    and the 下一位 button (which also clears the chat's stored conversation: the PC is shared)."""
     report = gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=360):
@@ -85,6 +99,6 @@ def build() -> gr.State:
             results = cited_html(results_html(None, EMPTY_RESULTS), elem_id="staff-results")
 
     calc.click(compute, components, [message, results, report, download])
-    export_btn.click(export, [report, fmt], [download, message])
+    export_btn.click(export, [fmt, *components], [download, message, results, report])
     clear.click(next_applicant, None, [*components, message, results, report, download])
-    return report
+    return report, clear

@@ -30,7 +30,7 @@ from calculator.corpus.citation import SUMMARY_NOTE
 from calculator.present.export import export_report, file_name, render
 from calculator.present.export.fonts import MISSING_GLYPH, pdf_fonts
 from calculator.present.export.pdf import render_pdf
-from calculator.present.export.sheet import DISCLAIMER, HEADING, build_sheet
+from calculator.present.export.sheet import DISCLAIMER, HEADER_LABELS, HEADING, build_sheet
 
 SAMPLE = DATA / "sample_report.json"
 NAME = "许昌市瑞丰发制品有限公司"
@@ -144,7 +144,7 @@ def test_pdf_has_every_section_in_readable_text(report: dict[str, Any]) -> None:
     text = _pdf_text(data)
     for expected in (HEADING, *SECTIONS, "小型微利企业所得税优惠", "月销售额（增值税）", SUMMARY_NOTE,
                      "☐企业所得税", "受理部门", "政策依据", "估算", "免申即享", DISCLAIMER, "第1页/共", NAME,
-                     "计算日期：2026-11-23", *TOTAL_AND_WORKING):
+                     "政策依据日期2026-11-23", *TOTAL_AND_WORKING):
         assert _squash(expected) in text, expected
     assert "cit." not in text and "rd_expense" not in text   # the working is in words, never field or parameter ids
     assert "(cid:" not in text and MISSING_GLYPH not in text and "\ufffd" not in text
@@ -273,18 +273,19 @@ def test_docx_survives_hostile_input_and_empty_results(hostile: dict[str, Any]) 
 def test_xlsx_one_row_per_policy_and_a_profile_sheet(report: dict[str, Any]) -> None:
     book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
     results, profile = book["政策匹配结果"], book["企业信息"]
-    header = [c.value for c in results[1]]
+    top = len(HEADER_LABELS) + 2   # the header block, a blank row, then the table
+    header = [c.value for c in results[top]]
     assert header[:4] == ["状态", "政策名称", "优惠内容", "预计金额（估算）"] and "准备材料" in header
-    rows = list(results.iter_rows(min_row=2, values_only=True))
+    rows = list(results.iter_rows(min_row=top + 1, values_only=True))
     assert len(rows) == len(report["results"])
     assert [r[0] for r in rows] == ["可享受", "可享受", "可享受", "需补充信息", "暂不符合", "暂不符合"]
     assert "“" in rows[0][header.index("政策依据")] and SUMMARY_NOTE not in rows[0][header.index("政策依据")]
     assert SUMMARY_NOTE in rows[1][header.index("政策依据")]          # the 7号 summary behind the 100% rate
     assert "未核实" in rows[1][header.index("金额计算")] and rows[1][header.index("计入合计")] == "计入"
     assert rows[2][header.index("计入合计")].startswith("未计入：本项不估算金额")
-    assert results.freeze_panes == "C2"
+    assert results.freeze_panes == f"C{top + 1}"
     assert results.column_dimensions["B"].width >= 20
-    assert results["C2"].alignment.wrap_text
+    assert results[f"C{top + 1}"].alignment.wrap_text
     labels = {r[0]: r[1] for r in profile.iter_rows(min_row=2, values_only=True)}
     assert labels["企业名称"] == NAME and labels["从业人数"] == "28人" and labels["声明"] == DISCLAIMER
     assert labels["预计金额合计"] == "预计每年可少缴/可获得约 9.9 万元（计入 2 项）"
@@ -301,14 +302,15 @@ def test_csv_is_utf8_with_bom_and_guards_formulas(report: dict[str, Any], hostil
     data = render(report, "csv")
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["编号", "计算日期", "状态"]
+    n = len(HEADER_LABELS)   # the header block leads every row
+    assert rows[0][:n + 1] == [*HEADER_LABELS, "状态"]
     assert len(rows) == 1 + len(report["results"]) + 1        # and the total, as a last row 合计
-    assert rows[1][3] == "小型微利企业所得税优惠（实际税负5%）"
-    assert rows[-1][2:4] == ["合计", "预计每年可少缴/可获得约 9.9 万元（计入 2 项）"] and "未计入" in rows[-1][5]
-    benefit = list(csv.reader(io.StringIO(render(hostile, "csv").decode("utf-8-sig"))))[1][4]
+    assert rows[1][n + 1] == "小型微利企业所得税优惠（实际税负5%）"
+    assert rows[-1][n:n + 2] == ["合计", "预计每年可少缴/可获得约 9.9 万元（计入 2 项）"] and "未计入" in rows[-1][n + 3]
+    benefit = list(csv.reader(io.StringIO(render(hostile, "csv").decode("utf-8-sig"))))[1][n + 2]
     assert benefit.startswith("'=HYPERLINK")
     empty = render({"today": "2026-11-23", "profile": {}, "results": []}, "csv").decode("utf-8-sig")
-    assert empty.splitlines()[0].startswith("编号,计算日期")
+    assert empty.splitlines()[0].startswith("企业名称,统一社会信用代码")
 
 
 # ---------------------------------------------------------------- files and the command
@@ -353,7 +355,7 @@ def test_cli_matches_a_profile_and_text(report: dict[str, Any], tmp_path: Path,
     text = _pdf_text(Path(capsys.readouterr().out.strip()).read_bytes())
     assert "小型微利企业所得税优惠" in text and SUMMARY_NOTE in text
     assert "月销售额（增值税）8万元" in text  # the text's fact merged into the file's profile
-    assert "计算日期：2026-11-23" in text
+    assert "政策依据日期2026-11-23" in text and "政策库版本未载明" not in text  # a fresh match is fingerprinted
 
 
 @pytest.mark.parametrize("args", [
@@ -374,3 +376,42 @@ def test_cli_bad_input_is_one_line_and_exit_2(args: list[str], capsys: pytest.Ca
     assert err and "\n" not in err and "Traceback" not in err
     if "--today" in args:
         assert "YYYY-MM-DD" in err
+
+
+# ---------------------------------------------------------------- the header block, read back from every format
+
+HEADER_VALUES = {"企业名称": NAME, "统一社会信用代码": "91411082MA3X5KQ252", "政策依据日期": "2026-11-23",
+                 "政策库版本": "0123456789abcdef"}
+
+
+def _read_back(data: bytes, fmt: str) -> str:
+    """What a reader sees of the file, whitespace removed: the PDF's text, the DOCX's tables, the XLSX's
+    first sheet's first rows, the CSV's first two rows."""
+    if fmt == "pdf":
+        return _pdf_text(data)
+    if fmt == "docx":
+        document = docx.Document(io.BytesIO(data))
+        return _squash("".join(cell.text for cell in document.tables[0]._cells))
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+        return _squash("".join(str(v or "") for row in sheet.iter_rows(max_row=len(HEADER_LABELS), values_only=True)
+                               for v in row))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    return _squash("".join(a + b for a, b in zip(rows[0], rows[1])))
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx", "xlsx", "csv"])
+def test_every_format_opens_with_the_same_header_block(report: dict[str, Any], fmt: str) -> None:
+    """Company, 信用代码, the day's law, the catalog's fingerprint, the time and 编号: first, in every format
+    (the CSV had no company at all, issue 14)."""
+    stamped = {**report, "catalog_fingerprint": HEADER_VALUES["政策库版本"]}
+    sheet = build_sheet(stamped)
+    text = _read_back(render(stamped, fmt), fmt)
+    for label, value in [*HEADER_VALUES.items(), ("导出时间", sheet.created[:10]), ("编号", sheet.reference)]:
+        assert _squash(label + value) in text, (fmt, label)
+    assert [label for label, _ in sheet.header] == list(HEADER_LABELS)
+
+
+def test_a_missing_name_or_fingerprint_says_so() -> None:
+    sheet = build_sheet({"today": "2026-11-23", "profile": {}, "results": []})
+    assert dict(sheet.header)["企业名称"] == "未填写" and dict(sheet.header)["政策库版本"] == "未载明"

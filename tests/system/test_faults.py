@@ -7,6 +7,7 @@ kill -9 at the worst moment, the previous generation keeps serving, the next run
 """
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import time
@@ -42,6 +43,9 @@ def _text(message: dict[str, Any]) -> str:
     return "".join(str(p.get("text") or "") for p in parts if isinstance(p, dict))
 
 
+CITED = "[\\[1\\]](#pc-cite?"   # an answer's [1]: a Markdown link to its clause
+
+
 class Turn(NamedTuple):
     reply: str                  # the assistant's message
     rows: dict[str, str]        # the profile table, label → value
@@ -53,7 +57,8 @@ def _say(client: Any, message: str) -> Turn:
     """One chat turn through the app's API, as the page sends it."""
     history, _box, results, table, _answer, _notice, _multi = client.submit(message, api_name="/send").result(
         timeout=TURN_TIMEOUT_S)
-    rows = {str(r[0]): str(r[1]) for r in (table.get("data") if isinstance(table, dict) else table) or []}
+    rows = {html.unescape(a): html.unescape(b)   # the profile list's label/value rows
+            for a, b in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", table if isinstance(table, str) else "")}
     results = results if isinstance(results, str) else ""    # a failed turn leaves the panel as it was
     return Turn(_text(history[-1]), rows, {pid: status for status, pid in _VERDICT.findall(results)}, results)
 
@@ -83,19 +88,19 @@ def test_chroma_server_stops_and_comes_back(chroma: ChromaServer, tmp_path: Path
     with running_app(tmp_path / "data", tmp_path / "app", **server_env) as app:
         client = Client(app.url, verbose=False, download_files=False)
         turn = _say(client, QUESTION)
-        assert "[1]" in turn.reply and "稳岗" in turn.reply, turn.reply
+        assert CITED in turn.reply and "稳岗" in turn.reply, turn.reply
 
         chroma.stop()
         turn = _say(client, QUESTION)
         assert "检索服务暂时不可用" in turn.reply and "政策匹配不受影响" in turn.reply, turn.reply
-        assert "[1]" not in turn.reply and "127.0.0.1" not in turn.reply and "Chroma" not in turn.reply
+        assert CITED not in turn.reply and "127.0.0.1" not in turn.reply and "Chroma" not in turn.reply
         turn = _say(client, "我们是长葛市的制造业企业，员工50人，资产1500万，应纳税所得额200万")
         assert turn.rows["从业人数"] == "50人" and turn.rows["所在区县"] == "长葛市", turn.rows
         assert turn.verdicts["small_low_profit_cit"] == "eligible", turn.verdicts
 
         chroma.start()
         turn = _say(client, QUESTION)
-        assert "[1]" in turn.reply and "稳岗" in turn.reply, turn.reply
+        assert CITED in turn.reply and "稳岗" in turn.reply, turn.reply
         assert turn.rows["从业人数"] == "50人"                   # the session lived through it
 
         chroma.pause()                                          # stalled rather than gone: must not hang the turn
@@ -106,7 +111,7 @@ def test_chroma_server_stops_and_comes_back(chroma: ChromaServer, tmp_path: Path
         assert _say(client, "员工60人").rows["从业人数"] == "60人"
         chroma.resume()
         turn = _say(client, QUESTION)
-        assert "[1]" in turn.reply and "稳岗" in turn.reply, turn.reply
+        assert CITED in turn.reply and "稳岗" in turn.reply, turn.reply
         assert app.process.poll() is None                       # the same process: no restart
         log = app.log()
     assert "search service unavailable" in log and "Traceback" not in log, log[-3000:]

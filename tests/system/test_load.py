@@ -9,7 +9,9 @@ because the machine's other load makes any tighter figure flaky (bench/ measures
 """
 from __future__ import annotations
 
+import html
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -84,9 +86,9 @@ class Session:
         ]
 
 
-def _profile_rows(table: Any) -> dict[str, str]:
-    data = table.get("data") if isinstance(table, dict) else table
-    return {str(row[0]): str(row[1]) for row in data or []}
+def _profile_rows(profile: Any) -> dict[str, str]:
+    """The profile list's HTML (label/value rows) as {label: value}."""
+    return {html.unescape(a): html.unescape(b) for a, b in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", str(profile or ""))}
 
 
 def _text(message: dict[str, Any]) -> str:
@@ -124,7 +126,7 @@ def _run_session(url: str, session: Session, start: threading.Barrier) -> None:
         reply = _text(history[-1])
         if "抱歉，系统暂时出了点问题" in reply or "暂时无法检索" in reply:
             session.errors.append(f"{message}: the app failed: {reply[:200]}")
-        if message.startswith("稳岗") and "[1]" not in reply:
+        if message.startswith("稳岗") and "[\\[1\\]](#pc-cite?" not in reply:   # [1], a link to its clause
             session.errors.append(f"{message}: no cited answer: {reply[:200]}")
 
 
@@ -188,7 +190,7 @@ def test_llm_waits_do_not_queue_every_session(built_index: Path, tmp_path: Path)
         slowest = time.perf_counter() - began
     print(f"\n{LLM_SESSIONS} sessions asking at once, LLM {LLM_DELAY_S:.0f} s per answer: all answered in {slowest:.1f} s")
     assert len(stub.requests) - before == LLM_SESSIONS          # every turn did wait for the model
-    assert all("简单来说" in r and "[1]" in r for r in replies), replies
+    assert all("简单来说" in r and "[\\[1\\]](#pc-cite?" in r for r in replies), replies
     assert slowest < LLM_SESSIONS * LLM_DELAY_S * 0.6, f"turns waited for each other: {slowest:.1f} s"
 
 

@@ -2,7 +2,9 @@
 subscriptions, officials' views, the admin login, and that no handler ever raises at the page."""
 from __future__ import annotations
 
+import html
 import logging
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -85,6 +87,16 @@ def test_compute_shows_results_and_keeps_the_report() -> None:
     assert download["visible"] is False
 
 
+def test_a_zero_estimate_says_why_on_screen_and_on_paper() -> None:
+    """Issue 14: never “约0万元” under 可以享受; a loss year says there is no tax to reduce."""
+    values = _values(**{**SMALL_FACTORY, "taxable_income": "-100"})
+    _, html, report, _ = staff.compute(*values)
+    update, *_ = staff.export("csv", *values)
+    sheet = Path(update["value"]).read_text(encoding="utf-8-sig")
+    for text in (html, sheet):
+        assert not re.search(r"约\s?0\s?万元", text) and "当年没有应纳税额" in text
+
+
 def test_invalid_input_is_a_chinese_message_and_nothing_is_lost() -> None:
     message, html, report, download = staff.compute(*_values(**{**SMALL_FACTORY, "employees": "五十多"}))
     assert "从业人数" in message and "整数" in message and "Traceback" not in message
@@ -94,20 +106,36 @@ def test_invalid_input_is_a_chinese_message_and_nothing_is_lost() -> None:
 
 
 def test_export_every_format_and_a_readable_pdf(tmp_path: Path) -> None:
-    _, _, report, _ = staff.compute(*_values(**SMALL_FACTORY))
+    values = _values(**SMALL_FACTORY)
     for fmt in ("pdf", "docx", "xlsx", "csv"):
-        update, message = staff.export(report, fmt)
+        update, message, html, report = staff.export(fmt, *values)
         path = Path(update["value"])
         assert message == "" and update["visible"] and path.suffix == f".{fmt}" and path.stat().st_size > 0
         assert "魏都" not in path.name  # nothing identifying in file names
-    pdf = Path(staff.export(report, "pdf")[0]["value"])
+    pdf = Path(staff.export("pdf", *values)[0]["value"])
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "小型微利企业" in text
 
 
-def test_export_before_computing_says_so() -> None:
-    update, message = staff.export(None, "pdf")
-    assert _skipped(update) and "请先" in message
+def test_export_is_the_form_as_it_is_now_not_the_last_result() -> None:
+    """The clerk computed 甲公司 (85人), typed 乙公司 (400人) and exported without 计算: the sheet is 乙's."""
+    first = {**SMALL_FACTORY, "name": "甲公司", "employees": "85"}
+    _, _, report, _ = staff.compute(*_values(**first))
+    assert report["profile"]["name"] == "甲公司"
+    update, message, html, fresh = staff.export("csv", *_values(**{**first, "name": "乙公司", "employees": "400"}))
+    text = Path(update["value"]).read_text(encoding="utf-8-sig")
+    assert message == "" and "乙公司" in text and "甲公司" not in text
+    assert fresh["profile"] == {**fresh["profile"], "name": "乙公司", "employees": 400}
+    small = next(r for r in fresh["results"] if r["policy_id"] == "small_low_profit_cit")
+    assert small["status"] == "not_eligible" and "小型微利企业所得税优惠" in html  # 400 > 300: the panel agrees
+
+
+def test_export_with_an_empty_or_invalid_form_says_so_and_gives_no_sheet() -> None:
+    update, message, html, report = staff.export("pdf", *_values())
+    assert update["visible"] is False and update["value"] is None and "请先填写" in message
+    assert _skipped(html) and _skipped(report)
+    update, message, *_ = staff.export("pdf", *_values(**{**SMALL_FACTORY, "employees": "五十多"}))
+    assert update["value"] is None and "从业人数" in message
 
 
 def test_next_applicant_clears_everything() -> None:
@@ -160,7 +188,27 @@ def test_search_shows_cited_passages(index_env: Path) -> None:
 
     html = search_passages("稳岗返还 申请条件")
     assert html.count('class="pc-cite"') == 5 and "稳岗" in html and "查看原文上下文" in html
+    assert html.count('class="pc-validity') == 5            # every hit says whether its text is in force
+    assert "已到期（2025-12-31）" in html                   # the 2024–2025 稳岗返还 texts, on 2026-11-23
     assert "请输入" in search_passages("   ")
+
+
+def test_on_a_tied_score_a_text_in_force_ranks_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    from calculator.search import retrieve
+    from calculator.ui import knowledge
+
+    def hit(doc: str) -> dict[str, object]:
+        return {"doc_id": doc, "doc_title": doc, "text": "同一段", "score": 0.5, "start": 0, "end": 3}
+
+    class Found(list):  # what retrieve.search returns: a list with to_json()
+        def to_json(self) -> list[dict[str, object]]:
+            return list(self)
+
+    monkeypatch.setattr(knowledge, "index_ready", lambda: True)
+    monkeypatch.setattr(retrieve, "search", lambda query, k: Found(
+        [hit("cn_unemployment_insurance_job_stability"), hit("cn_2023_12_small_micro_tax_fee_official")]))
+    html = knowledge.search_passages("任意")
+    assert html.index("有效期至 2027-12-31") < html.index("已到期（2025-12-31）")
 
 
 def test_search_without_index_says_to_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,25 +240,30 @@ def test_subscribe_check_and_delete(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_policy_calendar_view() -> None:
     from calculator.ui.officials import show_calendar
 
-    summary, table, csv = show_calendar(90)
-    assert "即将到期" in summary and table["value"] and table["headers"][0] == "状态"
+    message, summary, table, csv = show_calendar("90")
+    assert message == "" and "即将到期" in summary and table["value"] and table["headers"][0] == "状态"
     assert Path(csv["value"]).read_bytes().startswith(b"\xef\xbb\xbf")
-    message, *_ = show_calendar(99999)
-    assert "1～3650" in message
+    rows = table["value"]
+    hints = " ".join(r[-1] for r in rows)
+    assert not re.search(r"[A-Za-z]{4,}|_[a-z]", hints)   # no English note, no internal id (issue 14)
+    for bad in ("0", "99999", "-5", "abc", "1.5"):          # a Chinese line; the last good view stays
+        message, *rest = show_calendar(bad)
+        assert "1～3650" in message and all(_skipped(v) for v in rest)
+    assert show_calendar("")[1].startswith("截至")          # empty: the default 90 days
 
 
 def test_law_watch_view_lists_the_coming_changes_in_chinese() -> None:
     from calculator.ui.officials import WATCH_COLUMNS, show_law_watch
 
-    summary, table, csv = show_law_watch(420)          # CALCULATOR_TODAY 2026-11-23: the 2027-12-31 ends are in it
+    _, summary, table, csv = show_law_watch("420")          # CALCULATOR_TODAY 2026-11-23: the 2027-12-31 ends are in it
     assert "到期" in summary and table["headers"] == WATCH_COLUMNS
     rows = table["value"]
     assert any(r[2] == "到期" and r[0] == "2027-12-31" and "小型微利企业所得税优惠" in r[3] for r in rows)
     assert any(r[2] == "无已核实数值" and r[0] == "2028-01-01" for r in rows)
     assert not any("cit." in r[5] or "_" in r[5] for r in rows)   # items by their titles, not their ids
     assert Path(csv["value"]).read_bytes().startswith(b"\xef\xbb\xbf")
-    message, *_ = show_law_watch(-5)
-    assert "1～3650" in message
+    message, *rest = show_law_watch("-5")
+    assert "1～3650" in message and all(_skipped(v) for v in rest)
 
 
 @pytest.mark.slow
@@ -305,8 +358,11 @@ def test_build_app_has_the_tabs_unlaunched() -> None:
     config = demo.get_config_file()
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
     assert {"tab-chat", "tab-staff", "tab-subscribe", "tab-officials", "tab-knowledge", "chatbot", "staff-calc",
-            "profile-table", "chat-results"} <= ids
+            "profile-list", "profile-field", "profile-value", "profile-save", "chat-results"} <= ids
     assert not demo.is_running
+    # the browser's copy of the chat has a fixed key and secret (settings), so a server restart can read it
+    stored = [c["props"] for c in config["components"] if c.get("type") == "browserstate"]
+    assert [(s["storage_key"], s["secret"]) for s in stored] == [("xuchang_calculator_chat_v1", "xuchang-calculator")]
 
 
 # ---------------------------------------------------------------- chat tab handlers
@@ -319,6 +375,9 @@ def _chat(outputs: list) -> dict:
              "multi_send"]
     assert len(outputs) == len(names) + QUICK_SLOTS
     named = dict(zip(names, outputs))
+    if isinstance(named["profile"], str):   # the profile list's HTML as [label, value] rows
+        named["profile"] = [[html.unescape(a), html.unescape(b)]
+                            for a, b in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", named["profile"])]
     named["quick"] = [q.get("value") for q in outputs[len(names):] if q.get("visible")]
     return named
 
@@ -346,13 +405,21 @@ def test_chat_start_send_correct_and_edit() -> None:
     assert ["从业人数", "400人"] in corrected["profile"]
     assert {r["policy_id"]: r["status"] for r in corrected["report"]["results"]}["small_low_profit_cit"] == "not_eligible"
 
-    # The editable table: a changed cell is an update, the results recompute.
-    rows = [["从业人数", "50"] if row[0] == "从业人数" else row for row in corrected["profile"]]
-    edited = _chat(assistant.edit_profile(rows, corrected["history"], corrected["state"], corrected["report"]))
+    # The edit action: pick the item, type the value; the results recompute.
+    assert "从业人数" in assistant.editable_labels() and "企业规模" not in assistant.editable_labels()  # derived
+    edited = _chat(assistant.edit_profile("从业人数", "50", corrected["history"], corrected["state"],
+                                          corrected["report"]))
     assert ["从业人数", "50人"] in edited["profile"] and "已更新" in edited["history"][-1]["content"]
     assert {r["policy_id"]: r["status"] for r in edited["report"]["results"]}["small_low_profit_cit"] == "eligible"
-    bad = [["从业人数", "-5"] if row[0] == "从业人数" else row for row in edited["profile"]]
-    refused = _chat(assistant.edit_profile(bad, edited["history"], edited["state"], edited["report"]))
+    same = assistant.edit_profile("从业人数", "50人", edited["history"], edited["state"], edited["report"])
+    assert "没有变化" in same[0][-1]["content"] and all(_skipped(v) for v in same[2:])
+    cleared = _chat(assistant.edit_profile("从业人数", "未知", edited["history"], edited["state"], edited["report"]))
+    assert "从业人数" not in dict(cleared["profile"]) and "已清除" in cleared["history"][-1]["content"]
+    bad = _chat(assistant.edit_profile("从业人数", "很多", edited["history"], edited["state"], edited["report"]))
+    assert "没有保存" in bad["history"][-1]["content"] and ["从业人数", "50人"] in bad["profile"]
+    nothing = assistant.edit_profile(None, "50", edited["history"], edited["state"], edited["report"])
+    assert "请先选择" in nothing[0][-1]["content"]
+    refused = _chat(assistant.edit_profile("从业人数", "-5", edited["history"], edited["state"], edited["report"]))
     assert ["从业人数", "50人"] in refused["profile"] and "没有保存" in refused["history"][-1]["content"]
 
     update, message = assistant.export(edited["report"], "csv")
@@ -403,3 +470,40 @@ def test_without_an_index_the_chat_says_to_ingest(tmp_path: Path, monkeypatch: p
     assert "Traceback" not in view["history"][-1]["content"]
     view = _chat(assistant.send("员工50人", view["history"], view["state"], view["report"]))
     assert ["从业人数", "50人"] in view["profile"]  # matching still works
+
+
+# ---------------------------------------------------------------- the conversation survives a reload
+
+def test_a_reload_restores_the_conversation_and_restart_clears_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from calculator.ui import assistant
+
+    view = _chat(assistant.start())
+    view = _chat(assistant.send("我们是魏都区的制造业企业，员工50人", view["history"], view["state"], view["report"]))
+    saved = assistant.saved_value(view["history"], view["state"])
+    assert saved["state"]["profile"]["employees"] == 50 and saved["history"] == view["history"]
+    back = _chat(assistant.restore(saved))          # the page reloaded: same messages, same profile, judged again
+    assert back["history"] == view["history"] and ["从业人数", "50人"] in back["profile"]
+    assert back["report"]["profile"]["employees"] == 50 and "小型微利企业所得税优惠" in back["results"]
+    # what the browser sends back is not trusted: malformed, foreign or stale copies start afresh
+    for bad in ({}, None, {"v": 1, "at": 0, "state": saved["state"], "history": saved["history"]},
+                {**saved, "history": [{"role": "system", "content": "x"}]}, {**saved, "state": "x"}, {**saved, "v": 99}):
+        fresh = _chat(assistant.restore(bad))
+        assert len(fresh["history"]) == 1 and "第一个问题" in fresh["history"][0]["content"] and fresh["profile"] == []
+    # 重新开始 (and 下一位) start a new conversation, which is what is then stored
+    restarted = _chat(assistant.start())
+    assert assistant.saved_value(restarted["history"], restarted["state"])["state"]["profile"] == {}
+    monkeypatch.setenv("BROWSER_STATE_HOURS", "0")   # keeping nothing is a setting
+    assert assistant.saved_value(view["history"], view["state"]) == {}
+
+
+def test_citation_markers_in_a_chat_answer_are_links_to_their_clause(index_env: Path) -> None:
+    from calculator.ui import assistant
+
+    view = _chat(assistant.start())
+    view = _chat(assistant.send("稳岗返还怎么申请？", view["history"], view["state"], view["report"]))
+    said = view["history"][-1]["content"]
+    links = re.findall(r"\[\\\[(\d+)\\\]\]\(#pc-cite\?doc=([a-z0-9_]+)&start=(\d+)&end=(\d+)\)", said)
+    assert links and links[0][0] == "1"
+    n, doc, start, end = links[0]
+    context = citation_context([doc, start, end, ""])
+    assert "<mark>" in context   # the link opens that clause in its document

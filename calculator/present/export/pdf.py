@@ -147,10 +147,19 @@ class _Layout:
     def header(self, sheet: Sheet) -> list[Flowable]:
         return [
             self.p(sheet.heading, "title"),
-            self.p(f"计算日期：{sheet.today}　　编号：{sheet.reference}", "meta"),
+            self.header_block(sheet),
+            Spacer(1, 6),
             self.p("结果概要：" + sheet.overview, "overview"),
             *[self.p(line, "overview") for line in (sheet.totals.lines if sheet.totals else ())],
         ]
+
+    def header_block(self, sheet: Sheet) -> Table:
+        """企业名称, 信用代码, the day's law, catalog version, time, 编号: two label/value pairs a row."""
+        pairs = list(sheet.header)
+        rows = [[cell for label, value in pairs[i:i + 2] for cell in (self.cell(label, "label"), self.cell(value))]
+                for i in range(0, len(pairs), 2)]
+        value_w = (WIDTH - 2 * LABEL_W) / 2
+        return self.grid(rows, [LABEL_W, value_w, LABEL_W, value_w], (0, 2), header=False)
 
     def section(self, heading: str) -> list[Flowable]:
         """A section band, moved to the next page when too little room is left for anything under it."""

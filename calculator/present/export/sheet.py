@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from calculator.core.config import get_settings
@@ -38,6 +39,11 @@ ASSUMED_LABEL = "推定前提"  # conditions presumed met because the text presu
 WORKING_LABEL = "金额计算"
 TOTAL_LABEL = "计入合计"
 PROFILE_CLIP = 200  # the profile model caps 企业名称 at 100 characters; anything longer is not a name
+NOT_GIVEN = "未填写"     # the applicant gave no name or code
+NOT_STATED = "未载明"    # a saved report from before catalogs were fingerprinted
+# The block every format prints first (PDF and DOCX under the title, XLSX above the table, CSV on every
+# row): whose sheet it is, on which day's law, from which catalog, and when it was made.
+HEADER_LABELS = ("企业名称", "统一社会信用代码", "政策依据日期", "政策库版本", "导出时间", "编号")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
 
@@ -172,8 +178,19 @@ class Sheet:
     need_info: tuple[Item, ...]
     not_eligible: tuple[Item, ...]
     totals: Totals | None = None
+    company: str = ""
+    credit_code: str = ""
+    fingerprint: str = ""           # the catalog's content fingerprint (which rules and law were applied)
+    created: str = ""               # when the sheet was exported, YYYY-MM-DD HH:MM
     heading: str = HEADING
     disclaimer: str = DISCLAIMER
+
+    @property
+    def header(self) -> tuple[tuple[str, str], ...]:
+        """The header block as (label, value) pairs, in HEADER_LABELS order; missing values say so."""
+        values = (self.company or NOT_GIVEN, self.credit_code or NOT_GIVEN, self.today, self.fingerprint,
+                  self.created, self.reference)
+        return tuple((label, value or NOT_STATED) for label, value in zip(HEADER_LABELS, values, strict=True))
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -363,9 +380,9 @@ def reference_number(report: Mapping[str, Any], today: str) -> str:
     return f"XC{today.replace('-', '')}-{digest[:6].upper()}"
 
 
-def build_sheet(report: Any, schema: FactSchema | None = None) -> Sheet:
+def build_sheet(report: Any, schema: FactSchema | None = None, now: datetime | None = None) -> Sheet:
     """Read a match report (the `match --json` dict) into the sheet every format prints; `schema` gives
-    the labels of the facts (default: the configured knowledge folder's)."""
+    the labels of the facts (default: the configured knowledge folder's), `now` the export time."""
     schema = schema or default_schema()
     if not isinstance(report, Mapping) or not isinstance(report.get("results", []), list):
         raise UserError("导出失败：匹配结果格式不正确（应为含 results 列表的 JSON 对象）",
@@ -373,15 +390,20 @@ def build_sheet(report: Any, schema: FactSchema | None = None) -> Sheet:
     totals, marks = totals_from(report)
     items = [item_from(r, schema, marks.get(clean(_mapping(r).get("policy_id")), "")) for r in report.get("results") or ()]
     today = clean(report.get("today"), 10) or get_settings().today.isoformat()
+    profile = _mapping(report.get("profile"))
     return Sheet(
         today=today,
         reference=reference_number(report, today),
-        profile=_profile_facts(_mapping(report.get("profile")), schema),
+        profile=_profile_facts(profile, schema),
         derived=_derived_facts(report.get("derived"), schema),
         eligible=tuple(i for i in items if i.status == "eligible"),
         need_info=tuple(i for i in items if i.status == "need_info"),
         not_eligible=tuple(i for i in items if i.status not in {"eligible", "need_info"}),
         totals=totals,
+        company=clean(profile.get("name"), PROFILE_CLIP),
+        credit_code=clean(profile.get("credit_code"), 40),
+        fingerprint=clean(report.get("catalog_fingerprint"), 64),
+        created=f"{(now or datetime.now()):%Y-%m-%d %H:%M}",
     )
 
 

@@ -57,23 +57,29 @@ def _put(ws: Any, row: int, column: int, value: str) -> None:
 
 
 def _results_sheet(wb: Workbook, sheet: Sheet) -> None:
+    """The header block (label in A, value in B), a blank row, then the table with one row per policy."""
     ws = wb.active
     ws.title = "政策匹配结果"
+    for row, (label, value) in enumerate(sheet.header, 1):
+        _put(ws, row, 1, label)
+        ws.cell(row=row, column=1).font = Font(bold=True)
+        _put(ws, row, 2, value)
+    top = len(sheet.header) + 2  # the table's header row
     for column, (header, width) in enumerate(COLUMNS, 1):
-        _put(ws, 1, column, header)
-        ws.cell(row=1, column=column).fill = HEADER_FILL
-        ws.cell(row=1, column=column).font = HEADER_FONT
+        _put(ws, top, column, header)
+        ws.cell(row=top, column=column).fill = HEADER_FILL
+        ws.cell(row=top, column=column).font = HEADER_FONT
         ws.column_dimensions[get_column_letter(column)].width = width
-    for row, item in enumerate(sheet.items, 2):
+    for row, item in enumerate(sheet.items, top + 1):
         for column, value in enumerate(item_cells(item, "\n"), 1):
             _put(ws, row, column, value)
-    ws.freeze_panes = "C2"  # header row and the status/title columns stay in view
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(sheet.items) + 1)}"
+    ws.freeze_panes = f"C{top + 1}"  # header block, header row and the status/title columns stay in view
+    ws.auto_filter.ref = f"A{top}:{get_column_letter(len(COLUMNS))}{top + max(0, len(sheet.items))}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    ws.print_title_rows = f"{top}:{top}"
 
 
 def _profile_sheet(wb: Workbook, sheet: Sheet) -> None:
@@ -117,13 +123,15 @@ def _csv_safe(text: str) -> str:
 
 
 def render_csv(sheet: Sheet) -> bytes:
-    """UTF-8 with BOM (so Excel reads Chinese), CRLF rows; 编号 and 计算日期 on every row so files can be merged."""
+    """UTF-8 with BOM (so Excel reads Chinese), CRLF rows; the header block (company, code, day, catalog,
+    time, 编号) leads every row, so files from many applicants can be merged and still say whose row it is."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["编号", "计算日期"] + [header for header, _ in COLUMNS])
+    block = [value for _, value in sheet.header]
+    writer.writerow([label for label, _ in sheet.header] + [header for header, _ in COLUMNS])
     for item in sheet.items:
-        writer.writerow([_csv_safe(v) for v in [sheet.reference, sheet.today] + item_cells(item, "；")])
+        writer.writerow([_csv_safe(v) for v in block + item_cells(item, "；")])
     if sheet.totals:   # the one total as a last row, status 合计 (easy to filter out when files are merged)
         total = {"状态": "合计", "政策名称": sheet.totals.line, "预计金额（估算）": "；".join(sheet.totals.lines[1:])}
-        writer.writerow([sheet.reference, sheet.today] + [_csv_safe(total.get(header, "")) for header, _ in COLUMNS])
+        writer.writerow([_csv_safe(v) for v in block] + [_csv_safe(total.get(header, "")) for header, _ in COLUMNS])
     return out.getvalue().encode("utf-8-sig")

@@ -136,10 +136,25 @@ def _section(doc: DocxDocument, text: str) -> None:
 
 def _header(doc: DocxDocument, sheet: Sheet) -> None:
     _para(doc, sheet.heading, 17, ACCENT, HEAD_FONT, WD_ALIGN_PARAGRAPH.CENTER, after=2)
-    _para(doc, f"计算日期：{sheet.today}　　编号：{sheet.reference}", 9.5, MUTED, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _header_block(doc, sheet)
+    _para(doc, after=2)
     _para(doc, "结果概要：" + sheet.overview, 10.5, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
     for line in sheet.totals.lines if sheet.totals else ():
         _para(doc, line, 10, align=WD_ALIGN_PARAGRAPH.CENTER, after=4)
+
+
+def _header_block(doc: DocxDocument, sheet: Sheet) -> None:
+    """The same header block as the PDF: two label/value pairs a row."""
+    value_w = Mm(int((TEXT_WIDTH.mm - 2 * PROFILE_LABEL_W.mm) / 2))
+    widths = [PROFILE_LABEL_W, value_w, PROFILE_LABEL_W, value_w]
+    table = _table(doc, 4, widths)
+    pairs = list(sheet.header)
+    for i in range(0, len(pairs), 2):
+        cells = _row(table, widths)
+        for offset, (label, value) in zip((0, 2), pairs[i:i + 2]):
+            _shade(cells[offset], LABEL_BG)
+            _cell_text(cells[offset], label, 9.5, MUTED)
+            _cell_text(cells[offset + 1], value)
 
 
 def _profile(doc: DocxDocument, sheet: Sheet) -> None:
