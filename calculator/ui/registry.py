@@ -36,7 +36,7 @@ def _day(raw: str | None) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UserError("测算日期应为 YYYY-MM-DD，如 2026-12-01", "the date must be YYYY-MM-DD") from None
+        raise UserError("测算日期应为 年-月-日，如 2026-12-01", "the date must be YYYY-MM-DD") from None
 
 
 def _sets(parameter: str | None, value: float | None) -> list[str]:
@@ -210,9 +210,9 @@ def build_public() -> None:
     """The sample section inside the officials' tab."""
     gr.Markdown("### 登记表测算：按整份企业登记表判定（免申即享、精准推送、政策测算）")
     gr.Markdown(f"用内置的模拟样本（{jobs.SAMPLE_ROWS:,} 户，随机生成，不含真实企业）。真实登记表含企业名称和信用代码，"
-                "请在管理页面（/admin/）登录后上传。")
+                "请在[管理页面](/admin/)登录后上传。")
     with gr.Row():
-        day = gr.Textbox(label="测算日期（YYYY-MM-DD，空为今天）", scale=1, elem_id="reg-day")
+        day = gr.Textbox(label="测算日期（如 2026-12-01，空为今天）", scale=1, elem_id="reg-day")
         parameter, value = _change_inputs("reg")
         run = gr.Button("运行测算", variant="primary", scale=1, elem_id="reg-run")
     status = gr.HTML(status_html(jobs.RunStatus()), elem_id="reg-status")
@@ -230,7 +230,7 @@ def build_admin_section(max_mb: int) -> None:
     files = gr.File(file_count="multiple", type="filepath", label="登记表文件", elem_id="admin-reg-files")
     draft = gr.File(type="filepath", label="政策草案 YAML（可选）", elem_id="admin-reg-draft")
     with gr.Row():
-        day = gr.Textbox(label="测算日期（YYYY-MM-DD）", elem_id="admin-reg-day")
+        day = gr.Textbox(label="测算日期（如 2026-12-01）", elem_id="admin-reg-day")
         parameter, value = _change_inputs("admin-reg")
         run = gr.Button("运行测算", variant="primary", elem_id="admin-reg-run")
     status = gr.HTML("", elem_id="admin-reg-status")

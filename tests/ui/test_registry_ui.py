@@ -95,5 +95,5 @@ def test_an_uploaded_register_needs_the_admin_login(sample: Path, monkeypatch: p
 
 
 def test_a_bad_date_is_one_line(sample: Path) -> None:
-    assert "YYYY-MM-DD" in registry.start_sample("2026/13/1")[0]
+    assert "年-月-日" in registry.start_sample("2026/13/1")[0]
     assert "新数值" in registry.start_sample("2026-11-23", "cit.small_low_profit_employees_cap", None)[0]
