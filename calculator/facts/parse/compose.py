@@ -119,14 +119,17 @@ def quarters(readings: list[Reading], schema: FactSchema, today: date, context: 
 # ---------------------------------------------------------------- people
 
 def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
-    """People counted by who they are: 我 + 我老婆 + 雇了两个人 = 4. Only when the message says how many work
-    (a hiring word, 没雇人, two or more of the family, or 就我 …) and gives no total: a people number right
-    after the family words is the total itself (我和我妈两个人 = 2, 就我一个人 = 1)."""
+    """People counted by who they are: 我 + 我老婆 + 雇了两个人 = 4, and each kind of staff hired after it
+    (雇了厨师两个，服务员三个 = 2 + 2 + 3; 雇了个小工 = 1). Only when the message says how many work (a hiring
+    word, 没雇人, two or more of the family, or 就我 …) and gives no total. A people number right after the
+    family words is the family's own count (我和我妈两个人 = 2, 就我一个人 = 1): the total when nobody is hired,
+    else what the hired add to (就我一个人，雇了个小工 = 2)."""
     key = _people_field(schema)
     if key not in schema.fields or any(_keyword_fact(r, f, key) for r in readings for f in r.facts):
         return None
     members: dict[str, int] = {}
-    hired: list[tuple[Reading, Quantity]] = []
+    family_count: tuple[Reading, Quantity] | None = None
+    hired: list[tuple[Reading, Quantity | None, float]] = []
     cue = False
     for reading in readings:
         for t in reading.terms:
@@ -134,8 +137,8 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
             if people:
                 nxt = next((q for q in reading.leftovers if q.kind in ("people", "classifier") and 0 <= q.start - t.end <= 3
                             and not any(ch in _ADDING for ch in reading.text[t.end:q.start])), None)
-                if nxt is not None:
-                    return None            # 我和我妈两个人: the number says the total (两口子加一个厨师 adds)
+                if nxt is not None:          # 我和我妈两个人: the number says how many they are
+                    family_count = family_count or (reading, nxt)
                 members.setdefault("我" if t.text in _SELF else t.text, people)
             if t.has("no_hire_words"):
                 cue = True
@@ -143,25 +146,35 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
                 cue = True
                 q = next((q for q in reading.leftovers if q.kind in ("people", "classifier", "bare") and 0 <= q.start - t.end <= 3), None)
                 if q is not None:
-                    hired.append((reading, q))
+                    hired.append((reading, q, q.value))
+                elif t.text.endswith("个") and t.has("hire_words"):
+                    hired.append((reading, None, 1))      # 雇了个小工
             if t.has("includes_self"):
                 return None                 # 连我八个人: the number is the total
         for q in reading.leftovers:         # 两口子加一个厨师: a count after 加/再/还 adds to the family
-            if q.kind in ("people", "classifier") and any(ch in _ADDING for ch in reading.text[max(0, q.start - 3):q.start]) \
-                    and all(q is not h for _, h in hired):
-                hired.append((reading, q))
+            if q.kind in ("people", "classifier") and all(q is not h for _, h, _ in hired) and (q is not (
+                    family_count and family_count[1])) and (
+                    any(ch in _ADDING for ch in reading.text[max(0, q.start - 3):q.start])
+                    or (hired and reading.has("role_words"))):   # 雇了厨师两个，服务员三个: each kind hired adds
+                hired.append((reading, q, q.value))
                 cue = True
+    if family_count is not None and not hired:
+        return None                          # 我和我妈两个人 / 就我一个人: the number is the total, read as said
     if not members or not (cue or sum(members.values()) >= 2):
         return None
-    total = sum(members.values()) + sum(q.value for _, q in hired)
-    for reading, q in hired:
-        reading.leftovers.remove(q)
-    counted = {id(r) for r, _ in hired}   # 加一个厨子: a clause whose count was added is read too
+    family = family_count[1].value if family_count is not None else sum(members.values())
+    total = family + sum(value for _, _, value in hired)
+    for reading, q, _ in [*hired, *([(family_count[0], family_count[1], 0)] if family_count else [])]:
+        if q is not None:
+            reading.leftovers.remove(q)
+    counted = {id(r) for r, _, _ in hired} | ({id(family_count[0])} if family_count else set())
+    # 加一个厨子 / 就我一个人: a clause whose count was added is read too
     said = [r for r in readings if id(r) in counted or any(t.has("hire_words") or t.has("no_hire_words") or
                                                          (t.has("household") and t.text not in _SELF) for t in r.terms)]
     for reading in said:
         reading.acknowledged = True
-    working = " + ".join([*members, *(f"雇{format_number(q.value)}人" for _, q in hired)])
+    first = f"{format_number(family)}人" if family_count is not None else " + ".join(members)
+    working = " + ".join([first, *(f"雇{format_number(value)}人" for _, _, value in hired)])
     return Fact(key, int(total), "，".join(r.text for r in said), note=working, how="composed")
 
 

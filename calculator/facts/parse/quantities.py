@@ -163,6 +163,15 @@ class QuantityFinder:
         self.implicit = re.compile(rf"(?P<word>{words})(?P<scale>百万|千万|[百千万亿])(?![0-9{CN_NUMERAL_CHARS}])")
         ba = "".join(vocabulary["ba_scales"])
         self.ba = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<unit>[{ba}])[把来](?P<scale>[万亿])?")
+        self.some_of: dict[str, dict[str, float | bool]] = vocabulary["some_of_unit"]
+        some = "|".join(sorted(map(re.escape, self.some_of), key=len, reverse=True))
+        self.some = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<word>{some})(?P<unit>[十百千万])(?P<scale>[万亿])?")
+        self.under: dict[str, float] = vocabulary["just_under"]
+        under = "|".join(map(re.escape, self.under))
+        self.just_under = re.compile(
+            rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<word>{under})(?P<digit>[一二两三四五六七八九])(?P<unit>[十百千万])(?P<scale>[万亿])?")
+        hundred = "|".join(sorted(map(re.escape, vocabulary["about_a_hundred"]), key=len, reverse=True))
+        self.hundred = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?:{hundred})(?P<scale>[万亿])?")
         self.not_after: dict[str, list[str]] = vocabulary["prefix_not_after"]
         years = "|".join(sorted(map(re.escape, vocabulary["relative_years"]), key=len, reverse=True))
         self.relative = re.compile(rf"(?P<word>{years})(?P<month>{_MONTH.pattern})")
@@ -184,7 +193,8 @@ class QuantityFinder:
             found.append(self._relative_month(m, today))
             chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
         scan = "".join(chars)
-        for pattern, make in ((self.implicit, self._implicit_one), (self.ba, self._ba)):
+        for pattern, make in ((self.some, self._some), (self.just_under, self._just_under), (self.hundred, self._hundred),
+                              (self.implicit, self._implicit_one), (self.ba, self._ba)):
             for m in pattern.finditer(scan):
                 found.append(make(scan, m))
                 chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
@@ -218,6 +228,38 @@ class QuantityFinder:
         self._read_after(text, q)
         q.text = text[q.start:q.end]
         return q
+
+    def _scaled(self, text: str, m: re.Match[str], value: float, low: float, high: float,
+                low_open: bool, high_open: bool) -> Quantity:
+        """A vague amount read by a pattern: [low, high] of the unit, times the scale after it (万, 亿)."""
+        big = m.groupdict().get("unit") in BIG_UNITS
+        q = Quantity(m.start(), m.end(), m.group(), kind="scaled" if big or m.group("scale") else "bare", approx=True,
+                     reading="range")
+        q.set_point(value)
+        q.low, q.high, q.low_open, q.high_open = low, high, low_open, high_open
+        if m.group("scale"):
+            q.times(_SCALE_AFTER_SUFFIX[m.group("scale")])
+        self._read_after(text, q)
+        q.text = text[q.start:q.end]
+        return q
+
+    def _some(self, text: str, m: re.Match[str]) -> Quantity:
+        """几十万 → (10万, 100万); 大几十万 → [50万, 100万); 几百人 → (100, 1000) (words.yaml some_of_unit)."""
+        unit = _SCALE_AFTER_SUFFIX[m.group("unit")]
+        r = self.some_of[m.group("word")]
+        low, high = float(r["low"]) * unit, float(r["high"]) * unit
+        return self._scaled(text, m, low, low, high, bool(r["low_open"]), bool(r["high_open"]))
+
+    def _just_under(self, text: str, m: re.Match[str]) -> Quantity:
+        """小一百万 → [90万, 100万]: a little under the round number."""
+        numeral = parse_numeral(m.group("digit") + m.group("unit"))
+        top = numeral.low if numeral else 0.0
+        low = top * self.under[m.group("word")]
+        return self._scaled(text, m, top, low, top, False, False)
+
+    def _hundred(self, text: str, m: re.Match[str]) -> Quantity:
+        """百十来个人 → [100, 120): about a hundred."""
+        return self._scaled(text, m, 100.0, 100.0, 120.0, False, True)
 
     def _phone(self, m: re.Match[str]) -> Quantity:
         return Quantity(m.start(), m.end(), m.group(), ignored="phone")
