@@ -166,10 +166,9 @@ class QuantityFinder:
         self.some_of: dict[str, dict[str, float | bool]] = vocabulary["some_of_unit"]
         some = "|".join(sorted(map(re.escape, self.some_of), key=len, reverse=True))
         self.some = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<word>{some})(?P<unit>[十百千万])(?P<scale>[万亿])?")
-        self.under: dict[str, float] = vocabulary["just_under"]
-        under = "|".join(map(re.escape, self.under))
+        under = "|".join(map(re.escape, vocabulary["just_under"]))
         self.just_under = re.compile(
-            rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<word>{under})(?P<digit>[一二两三四五六七八九])(?P<unit>[十百千万])(?P<scale>[万亿])?")
+            rf"(?<![0-9{CN_NUMERAL_CHARS}])(?:{under})(?P<digit>[一二两三四五六七八九])(?P<unit>[十百千万])(?P<scale>[万亿])?")
         hundred = "|".join(sorted(map(re.escape, vocabulary["about_a_hundred"]), key=len, reverse=True))
         self.hundred = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?:{hundred})(?P<scale>[万亿])?")
         self.not_after: dict[str, list[str]] = vocabulary["prefix_not_after"]
@@ -251,11 +250,12 @@ class QuantityFinder:
         return self._scaled(text, m, low, low, high, bool(r["low_open"]), bool(r["high_open"]))
 
     def _just_under(self, text: str, m: re.Match[str]) -> Quantity:
-        """小一百万 → [90万, 100万]: a little under the round number."""
+        """小一百万 → (null, 100万): a little under the round number, like 接近."""
         numeral = parse_numeral(m.group("digit") + m.group("unit"))
         top = numeral.low if numeral else 0.0
-        low = top * self.under[m.group("word")]
-        return self._scaled(text, m, top, low, top, False, False)
+        q = self._scaled(text, m, top, top, top, False, False)
+        q.widen("below")
+        return q
 
     def _hundred(self, text: str, m: re.Match[str]) -> Quantity:
         """百十来个人 → [100, 120): about a hundred."""

@@ -13,14 +13,16 @@ from functools import lru_cache
 from calculator.facts.parse.lexicon import word_lists
 
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
-# A space between two ASCII letters or digits separates two tokens ("2019 85"); elsewhere it is a typo.
+# A space between two ASCII letters or digits separates two tokens ("2019 85"), between two Chinese characters
+# two clauses ("小规模 季度28万"); elsewhere (员工 85人) it is layout.
 _SPACE = re.compile(r"\s+")
 _LETTER_SCALE = re.compile(r"(?<![0-9a-zA-Z.])([0-9]+(?:\.[0-9]+)?)([a-zA-Z])(?![0-9a-zA-Z])")  # 1200w → 1200万
 _PUNCT = "，。；;！？!?\n、|｜…"
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width ８５ → 85, ％ → %), control characters and stray spaces removed, 1200w → 1200万,
+    """NFKC (full-width ８５ → 85, ％ → %), control characters and stray spaces removed (a space between
+    Chinese words is a clause break), 1200w → 1200万,
     typing slips put right (words.yaml typos: 高起 → 高企)."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join("\n" if ch in "\r\n" else (" " if unicodedata.category(ch) in _CONTROL else ch) for ch in text)
@@ -41,7 +43,15 @@ def _space(match: re.Match[str]) -> str:
     text, start, end = match.string, match.start(), match.end()
     before = text[start - 1] if start else ""
     after = text[end] if end < len(text) else ""
-    return " " if before.isascii() and before.isalnum() and after.isascii() and after.isalnum() else ""
+    if before.isascii() and before.isalnum() and after.isascii() and after.isalnum():
+        return " "
+    if _cjk(before) and _cjk(after):
+        return "，"          # 小规模纳税人 季度销售额28万 想问下…: phone typists separate clauses with a space
+    return ""
+
+
+def _cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
 
 
 def _is_thousands_comma(text: str, i: int) -> bool:
