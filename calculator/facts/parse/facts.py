@@ -45,6 +45,7 @@ _BOUNDS = {"below", "at_most", "above", "at_least"}
 _COMPANY_NAME = re.compile(r"^(?!.*[的是在和])[\u4e00-\u9fff（）()]{4,30}?(?:有限责任公司|股份有限公司|有限公司|集团公司|合作社|工作室|商行|经营部)$")
 _HOME = ("许昌", "河南")
 _NUMERAL_CHARS = set("0123456789〇零一二两三四五六七八九十百千万亿几")
+_SCALE_AFTER = set("万亿千百元块人个")   # 十四五万 is a range of money, 十四五 (规划) no number
 _TOGETHER = {"industry": ("entity_type",), "entity_type": ("industry",)}   # one word may name both (软件公司)
 
 
@@ -211,7 +212,8 @@ class ClauseReader:
         lowered = normalize_case(text)   # same offsets: only ASCII letters change
         terms = self.lexicon.scan(lowered)
         masked = [(t.start, t.end) for t in terms
-                  if _has_numeral(t.text) and any(t.has(k) for k in _MASKING)]
+                  if _has_numeral(t.text) and any(t.has(k) for k in _MASKING)
+                  and not (t.has("not_numbers") and lowered[t.end:t.end + 1] in _SCALE_AFTER)]
         quantities = find_quantities(lowered, masked, self.today)
         for q in quantities:
             q.text = text[q.start:q.end]
