@@ -45,7 +45,8 @@ _BOUNDS = {"below", "at_most", "above", "at_least"}
 _COMPANY_NAME = re.compile(r"^(?!.*[的是在和])[\u4e00-\u9fff（）()]{4,30}?(?:有限责任公司|股份有限公司|有限公司|集团公司|合作社|工作室|商行|经营部)$")
 _HOME = ("许昌", "河南")
 _NUMERAL_CHARS = set("0123456789〇零一二两三四五六七八九十百千万亿几")
-_SCALE_AFTER = set("万亿千百元块人个")   # 十四五万 is a range of money, 十四五 (规划) no number
+_SCALE_AFTER = set("万亿千百元块人个")
+_ROUND_DIGITS = 100   # a rough figure has at most two significant digits (三百, 一千二, 9万9千)   # 十四五万 is a range of money, 十四五 (规划) no number
 _TOGETHER = {"industry": ("entity_type",), "entity_type": ("industry",)}   # one word may name both (软件公司)
 
 
@@ -123,7 +124,8 @@ def to_fact(schema: FactSchema, q: Quantity, key: str, today: date, span: str) -
     """The value of `q` in field `key`'s unit: a number, or an interval when the words give one.
 
     "三百来万" → [300, 400) 万元; "不到300人" → (null, 300); "十几个人" → the whole numbers [11, 19]; "大概80万"
-    → 80, flagged approximate. The note keeps the words of a vague amount for the display and the
+    and "三百人左右" → one unit of the next lower place either side ([79, 81]万, [290, 310]人): near a threshold
+    the words do not decide it, and a point would (296左右, 十万零一百左右 stay points, flagged approximate). The note keeps the words of a vague amount for the display and the
     chat's question when a verdict depends on them.
     """
     unit = field_unit(schema, key)
@@ -143,6 +145,11 @@ def to_fact(schema: FactSchema, q: Quantity, key: str, today: date, span: str) -
             return None
         return Fact(key, value, span, True, q.text, how="interval", bound=q.reading in _BOUNDS)
     value = q.value * factor
+    half = q.place * factor / 10
+    if (q.reading == "about" and half > 0 and not (integral and half < 1)
+            and abs(q.value) / q.place < _ROUND_DIGITS):     # 三百人左右 → [290, 310]; 十万零一百左右 stays a point
+        value_range = Interval(round(value - half, 6), round(value + half, 6))
+        return Fact(key, value_range, span, True, q.text, how="interval")
     approx = q.approx or q.kind == "kw"   # 千瓦 taken for 千伏安
     if integral:
         rounded = round(value)

@@ -87,6 +87,8 @@ class Quantity:
         """Apply a reading of words.yaml to the number said."""
         v, place = self.value, self.place
         self.approx = True
+        if reading == "about" and not self.reading:
+            self.reading = "about"     # a point said roughly: its width is set with the field's unit (to_fact)
         if reading == "about" or (self.is_interval and reading in ("lai", "duo", "chutou")):
             return          # 大概三百来万: the vaguer words already set the interval
         self.reading = reading
