@@ -132,6 +132,8 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
     hired: list[tuple[Reading, Quantity | None, float]] = []
     cue = False
     for reading in readings:
+        if reading.mode:
+            continue                         # 要是我再雇二十个人: a supposition counts nobody
         for t in reading.terms:
             people = next((int(m.value) for m in t.of("household")), 0)
             if people:

@@ -266,8 +266,11 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
 def _open_topic(schema: FactSchema, before: Reading | None, reading: Reading) -> str:
     """The amount named in the clause before, with no number there ("利润嘛", "有研发"), that a clause with a
     number and no keyword of its own goes on to give ("大概八十万", "去年投了七十来万"); '' if none."""
-    if before is None or before.leftovers or before.mode or reading.mode or any(t.has("keyword") for t in reading.terms):
-        return ""
+    if before is None or before.leftovers or before.mode not in ("", "question") or reading.mode or any(
+            t.has("keyword") for t in reading.terms):
+        return ""                    # 资产你问这干什么的，大概一个亿出头: a question may name the topic
+    if before.text.strip(_PARTICLES + "呢") in lexicon(schema).words["people_topic"]:
+        return str(lexicon(schema).words["default_field_by_unit"]["people"])     # 人？一百八十来个
     stated = {f.field for f in before.facts if not isinstance(f.value, Interval)}
     keys = [m.field for t in before.terms for m in t.of("keyword")
             if schema.fields[m.field].numeric and m.field not in stated]

@@ -31,6 +31,8 @@ _SCALE_AFTER_SUFFIX = {**SMALL_UNITS, **BIG_UNITS}  # 300多万: the scale comes
 _AFTER_NUMERAL = re.compile(r"个?(?P<more>多(?!少)|余|来(?!自|的时候))?个?(?P<scale>[十百千万亿](?!分))?")
 _FORMAL = set("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億")
 _HALF = re.compile(r"个?半([万亿])")
+# 占六成, 七成以上: tenths are a percentage (not 成本, 成立, 成功 …)
+_TENTHS = re.compile(r"(?<![0-9零一二两三四五六七八九十百千万])(?P<digit>[一二两三四五六七八九]|[1-9])成(?![本立功交员品果绩为长都熟型])")
 _INTERVAL_READINGS = {"lai", "duo", "chutou", "below", "at_most", "above", "at_least", "range", "few"}
 
 
@@ -194,7 +196,8 @@ class QuantityFinder:
             found.append(self._relative_month(m, today))
             chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
         scan = "".join(chars)
-        for pattern, make in ((self.some, self._some), (self.just_under, self._just_under), (self.hundred, self._hundred),
+        for pattern, make in ((_TENTHS, self._tenths), (self.some, self._some), (self.just_under, self._just_under),
+                              (self.hundred, self._hundred),
                               (self.implicit, self._implicit_one), (self.ba, self._ba)):
             for m in pattern.finditer(scan):
                 found.append(make(scan, m))
@@ -262,6 +265,16 @@ class QuantityFinder:
     def _hundred(self, text: str, m: re.Match[str]) -> Quantity:
         """百十来个人 → [100, 120): about a hundred."""
         return self._scaled(text, m, 100.0, 100.0, 120.0, False, True)
+
+    def _tenths(self, text: str, m: re.Match[str]) -> Quantity:
+        """研发人员占六成 → 60 %."""
+        numeral = parse_numeral(m.group("digit"))
+        q = Quantity(m.start(), m.end(), m.group(), kind="percent")
+        q.set_point((numeral.low if numeral else 0.0) * 10)
+        q.place = 10
+        self._read_after(text, q)
+        q.text = text[q.start:q.end]
+        return q
 
     def _phone(self, m: re.Match[str]) -> Quantity:
         return Quantity(m.start(), m.end(), m.group(), ignored="phone")
