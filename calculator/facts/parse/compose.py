@@ -130,7 +130,7 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
     members: dict[str, int] = {}
     family_count: tuple[Reading, Quantity] | None = None
     hired: list[tuple[Reading, Quantity | None, float]] = []
-    cue = False
+    cue = joined = False
     for reading in readings:
         if reading.mode:
             continue                         # 要是我再雇二十个人: a supposition counts nobody
@@ -152,7 +152,10 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
                 elif t.text.endswith("个") and t.has("hire_words"):
                     hired.append((reading, None, 1))      # 雇了个小工
             if t.has("includes_self"):
-                return None                 # 连我八个人: the number is the total
+                if any(q.kind in ("people", "classifier") and 0 <= q.start - t.end <= 3 for q in reading.leftovers):
+                    return None             # 连我八个人: the number is the total
+                members.setdefault("我", 1)   # 五个师傅，加上我跟我哥: the counts said add to us
+                joined = True
         for q in reading.leftovers:         # 两口子加一个厨师: a count after 加/再/还 adds to the family
             if q.kind in ("people", "classifier") and all(q is not h for _, h, _ in hired) and (q is not (
                     family_count and family_count[1])) and (
@@ -160,6 +163,10 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
                     or (hired and reading.has("role_words"))):   # 雇了厨师两个，服务员三个: each kind hired adds
                 hired.append((reading, q, q.value))
                 cue = True
+    if joined:
+        hired += [(r, q, q.value) for r in readings if not r.mode for q in r.leftovers
+                  if q.kind in ("people", "classifier") and all(q is not h for _, h, _ in hired)
+                  and not (family_count and q is family_count[1])]
     if family_count is not None and not hired:
         return None                          # 我和我妈两个人 / 就我一个人: the number is the total, read as said
     if not members or not (cue or sum(members.values()) >= 2):
@@ -203,9 +210,10 @@ def additive(readings: list[Reading], schema: FactSchema) -> None:
             if previous is not None and reading.has("additive_words"):
                 total = iv.add(as_interval(previous.value), as_interval(fact.value))
                 reading.facts.remove(fact)
+                reading.acknowledged = True
                 previous.value = collapse(total)
                 previous.note = f"{previous.note or _number(previous.value)} + {fact.span}"
-                previous.how = "composed"
+                previous.how = "added" if previous.how == "added" else "composed"
                 continue
             previous = fact
 

@@ -472,6 +472,8 @@ class ClauseReader:
         ("2024年拿到的") → the year only (None); a question about it → None; otherwise held. With
         `cues_only` (no certification named) only an explicit cue counts.
         """
+        if reading.mode == "hypothetical":
+            return None           # 万一明年复审没过: a supposition says nothing of the certificate held now
         cues = {"lapsed" if m.value == "recognised" and _scope(reading.terms, j) == "negated" else m.value
                 for j, t in enumerate(reading.terms) for m in t.of("certificate_cues")}   # 还没评上: not held
         if "valid" in cues:

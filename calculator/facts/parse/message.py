@@ -80,7 +80,6 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     facts += _whole_sets(schema, readings, facts, members)
     facts += _orphan_status(lex, readings, facts, context)
     facts = _certificate_years(lex, readings, facts, context)
-    facts += _recognition(lex, facts)
     if expected and not facts and not result.unknown and any(r.acknowledged for r in readings):
         if any(lex.is_word(t.text, "unknown") for r in readings for t in r.terms):
             result.unknown = [expected] if expected in fields else list(members)
@@ -249,8 +248,9 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
             if not key and q.kind in defaults:
                 key = defaults[q.kind]
                 how = "stated" if reading.has("contrast_words") else how
-            if not key and q.kind == "classifier" and any(w in reading.text for w in people_words):
-                key = defaults["people"]   # 人不多就十来个
+            if not key and q.kind == "classifier" and (any(w in reading.text for w in people_words) or any(
+                    t.has("hire_words") and 0 <= q.start - t.end <= 1 for t in reading.terms)):
+                key = defaults["people"]   # 人不多就十来个; 另外雇了两个炸油条的
             fact = to_fact(schema, q, key, today, q.text) if key else None
             if fact:
                 fact.how = fact.how if fact.how != "stated" else how
@@ -405,6 +405,8 @@ def _orphan_status(lex: Lexicon, readings: list[Reading], facts: list[Fact], con
         if (reading.status is not None or denial) and named:
             out.append(Fact(named[-1], False if denial else bool(reading.status), reading.text))
         named += [owner.get(f.field, f.field) for f in reading.facts if f.field in status or f.field in owner]
+        named += [m.field for t in reading.terms for m in t.of("keyword")     # 要是评上高企…？我们正在准备材料
+                  if m.field in status and reading.mode in ("hypothetical", "question")]
     said = {f.field: f for f in facts}
     return [f for f in out if f.field not in said or said[f.field].value is not f.value]
 
@@ -429,20 +431,6 @@ def _certificate_years(lex: Lexicon, readings: list[Reading], facts: list[Fact],
         if latest is not None:
             keep.append(latest)
     return [f for f in facts if f.field not in years] + keep
-
-
-def _recognition(lex: Lexicon, facts: list[Fact]) -> list[Fact]:
-    """Mirrors of a choice in older bool fields (words.yaml mirrors: 首次认定 → first_hightech_recognition)."""
-    mirrors: dict[str, dict[str, str]] = lex.words["mirrors"]
-    by_field = {f.field: f for f in facts}
-    out = []
-    for target, rule in mirrors.items():
-        source = by_field.get(rule["field"])
-        if source is not None and target in lex.schema.fields:
-            by_field.pop(target, None)
-            out.append(Fact(target, source.value == rule["true_when"], source.span))
-    facts[:] = [f for f in facts if f.field not in mirrors]
-    return out
 
 
 def _report(readings: list[Reading], used: set[int], result: ParseResult) -> None:
