@@ -9,6 +9,7 @@
   makes 150 the 职工 and leaves 从业人数 to be composed (170); "在编职工150人" with no word of 劳务派遣 is the
   headcount (the chat recomposes it if 劳务派遣 is said later).
 - **Uninvoiced sales**: "一个月开票7万，另外没开票的两三万" is [9, 10]万 a month.
+- **Shops' sales**: "老店一个月卖六万多，新店四万来块" is (10, 12)万 a month (one taxpayer's sales, all its shops).
 Each composed fact says how it was worked out (`how: composed`, the working in `note`).
 """
 from __future__ import annotations
@@ -333,3 +334,35 @@ def uninvoiced(readings: list[Reading], sales: set[str]) -> None:
                 previous.approx = True
                 continue
             previous = fact
+
+
+def shops(readings: list[Reading], sales: set[str], schema: FactSchema, today: date) -> None:
+    """"老店一个月卖六万多，新店四万来块": sales said shop by shop (words.yaml shop_words) add up to the
+    enterprise's; a shop's bare sum takes the field of the shop said before it."""
+    words = lexicon(schema).words["shop_words"]
+    previous: Fact | None = None
+    shop = ""
+    for reading in readings:
+        named = next((w for w in words if w in reading.text), "")
+        if not named or reading.mode:
+            continue
+        fact = next((f for f in reading.facts if f.field in sales), None)
+        if fact is None and previous is not None and named != shop and not any(t.has("keyword") for t in reading.terms):
+            q = next((q for q in reading.leftovers if q.kind in ("money", "scaled")), None)
+            fact = to_fact(schema, q, previous.field, today, q.text) if q is not None else None
+            if fact is not None and q is not None:
+                reading.leftovers.remove(q)
+                reading.facts.append(fact)
+        if fact is None:
+            continue
+        if previous is not None and fact.field != previous.field and not any(t.has("keyword") for t in reading.terms):
+            fact.field = previous.field      # 分店三万来块: the period of the shop said before
+        if previous is not None and named != shop and fact.field == previous.field:
+            reading.facts.remove(fact)
+            reading.acknowledged = True
+            previous.value = collapse(iv.add(as_interval(previous.value), as_interval(fact.value)))
+            previous.note = f"{previous.note or previous.span} + {fact.span}"
+            previous.how, previous.approx = "composed", previous.approx or fact.approx
+        else:
+            previous = fact
+        shop = named

@@ -69,6 +69,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     compose.additive(readings, schema)
     extra = compose.parts(readings, schema)
     compose.uninvoiced(readings, _sales_fields(lex))
+    compose.shops(readings, _sales_fields(lex), schema, today)
     facts: list[Fact] = listed + [f for r in readings for f in r.facts] + extra + ([people] if people else [])
     facts = _defaults_give_way(facts)
     facts = _last_year(lex, readings, facts, today)
