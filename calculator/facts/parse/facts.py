@@ -190,12 +190,15 @@ class ClauseReader:
         self.conversions = words["conversions"]
         self.period_override: dict[str, dict[str, str]] = words["period_override"]
         self.choice_priority: list[str] = words["choice_priority"]
+        self.served: dict[str, list[str]] = words["served_parties"]
         self.status_members = set(schema.sets.get(_STATUS_SET, ()))
         activities = schema.tables.activities
         self.make_pattern = _product_pattern(activities.get("make"), activities.get("made"))
         self.goods_industry = "制造业"
         self.verb_industry = sorted((activities.get("verb_before_goods") or {}).items(), key=lambda p: len(p[0]), reverse=True)
         self.verb_after = sorted((activities.get("verb_after_goods") or {}).items(), key=lambda p: len(p[0]), reverse=True)
+        self.tool_verbs = tuple(activities.get("tool_verbs") or ())
+        self.premises = tuple(activities.get("premises") or ())
         self.goods_industries = {"制造业", "零售业", "批发业"}    # what goods words name before a verb says what is done
         self.verbs = {*(activities.get("sell") or ()), *(activities.get("make") or ()), *(activities.get("grow") or ()),
                       *(activities.get("open_shop") or ()), *(activities.get("grown") or ())}
@@ -487,7 +490,7 @@ class ClauseReader:
         branch = any(t.has("secondary_place_words") for t in terms)
         anchored = any(t.has("industry_anchors") for t in terms)
         for i, t in enumerate(terms):
-            if not t.has("choice") or unknown_clause or _other_party(terms, i):
+            if not t.has("choice") or unknown_clause or _other_party(text, terms, i, self.served):
                 continue
             options: dict[str, int] = {}
             values: dict[str, str] = {}
@@ -519,6 +522,8 @@ class ClauseReader:
                 return None
             value, weight = others[0], VALUE_WEIGHT   # 不是小规模 → 一般纳税人
         if key == "industry" and value == self.goods_industry:
+            if self._tool(text, terms[i]):
+                return None                                            # 开拖拉机犁地: a tool, no factory
             value = self._done_with(text, terms[i].start) or value     # 卖电动车 is no factory
         if key == "industry" and value in self.goods_industries:
             after = self._done_after(text, terms[i].end)                # 五金制造 is no shop
@@ -528,6 +533,12 @@ class ClauseReader:
         how = "weak" if weight <= WEAK_WEIGHT else "stated" if weight >= VALUE_WEIGHT or key != "industry" else "inferred"
         return Fact(key, value, _phrase(text, terms, i), weight=weight, how=how)
 
+
+    def _tool(self, text: str, term: Term) -> bool:
+        """Goods right after a verb of using them (开拖拉机, 用无人机: activities.yaml tool_verbs) are the tools of
+        the trade; a factory or a shop after 开 (开服装厂) is not."""
+        head = text[max(0, term.start - 3):term.start]
+        return head.endswith(self.tool_verbs) and not term.text.endswith(self.premises)
 
     def _done_with(self, text: str, start: int) -> str:
         """The industry of a verb right before a product (activities.yaml verb_before_goods), or ''."""
@@ -623,13 +634,16 @@ def _between(x: Quantity, t: Term, q: Quantity) -> bool:
 _NAMING = {"叫", "名叫", "叫做", "名字叫", "名称是", "名字里有"}
 
 
-def _other_party(terms: list[Term], i: int) -> bool:
+def _other_party(text: str, terms: list[Term], i: int, served: dict[str, list[str]]) -> bool:
     """Whether term i names a customer or contractor: after 给/卖给/外包给 … with no verb in between; after a
-    naming word (叫, 名字叫) the words of a name, though a name's legal form (…有限公司) is ours."""
+    naming word (叫, 名叫, 叫做) the words of a name, though a name's legal form (…有限公司) is ours. After a
+    party served (给人家搬家, 给村里打药, 给我定的是小规模: words.yaml served_parties) it is what we do or are."""
     for j in range(i - 1, -1, -1):
         t = terms[j]
         if t.has("other_party_prefix"):
             if t.text in _NAMING and any(m.field == "entity_type" for m in terms[i].of("choice")):
+                return False
+            if t.text in served["after"] and any(w in text[t.end:terms[i].start] for w in served["parties"]):
                 return False
             return terms[i].start - t.end <= 8
         if t.has("keyword") or t.has("industry_anchors") or t.has("negations"):

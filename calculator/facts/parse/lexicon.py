@@ -29,7 +29,7 @@ WORD_CATEGORIES = (
     "part_of", "uninvoiced_words", "number_owners", "hire_words", "no_hire_words", "includes_self",
     "additive_words", "hypothetical", "reality", "future", "past",
     "other_party_prefix", "registration_words", "secondary_place_words", "industry_anchors", "clause_breaks",
-    "outsourced", "question_words", "some_words", "total_words", "contrast_words", "role_words",
+    "outsourced", "question_words", "some_words", "total_words", "contrast_words", "role_words", "own_sale_words",
 )
 # Tables of words.yaml whose words are scanned under the table's name (a reading each: number_prefix → about …).
 WORD_TABLES = ("number_prefix", "number_suffix", "certificate_cues")
@@ -195,7 +195,8 @@ class Lexicon:
                         i += 1
                         continue
                     word, meanings = found[0]
-            if not _content(meanings):   # "注册的" is also the keyword 注册, "现金收入" the keyword 收入
+            if not _content(meanings) and not any(m.kind == "negations" for m in meanings):
+                # "注册的" is also the keyword 注册, "现金收入" the keyword 收入; "没评上" stays a denial only
                 meanings = [*meanings, *(m for _, shorter in found[1:] for m in shorter if m.kind == "keyword"),
                             *self._keyword_ending(text, i, len(word))]
             terms.append(Term(i, i + len(word), word, tuple(dict.fromkeys(meanings))))
@@ -221,9 +222,10 @@ class Lexicon:
         return out
 
     def _content_across(self, text: str, start: int, length: int) -> int:
-        """Where a word naming a fact starts inside [start, start + length) and ends after it (0: none)."""
+        """Where a word naming a fact, or an asking word, starts inside [start, start + length) and ends after
+        it (0: none): "我是不是小规模" keeps 是不是, so its 不是 denies nothing."""
         return next((k for k in range(start + 1, start + length) for w, m in self._words_at(text, k)
-                     if _content(m) and k + len(w) > start + length), 0)
+                     if (_content(m) or any(x.kind == "question_words" for x in m)) and k + len(w) > start + length), 0)
 
     def is_word(self, text: str, category: str) -> bool:
         """Whether `text` is exactly one word of a category (a whole short answer such as "没有")."""

@@ -81,6 +81,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     facts += _orphan_status(lex, readings, facts, context)
     facts = _certificate_years(lex, readings, facts, context)
     facts += _recognition(lex, facts)
+    facts += _own_sale(lex, readings, facts)
     if expected and not facts and not result.unknown and any(r.acknowledged for r in readings):
         if any(lex.is_word(t.text, "unknown") for r in readings for t in r.terms):
             result.unknown = [expected] if expected in fields else list(members)
@@ -440,6 +441,19 @@ def _recognition(lex: Lexicon, facts: list[Fact]) -> list[Fact]:
             out.append(Fact(target, source.value == rule["true_when"], source.span))
     facts[:] = [f for f in facts if f.field not in mirrors]
     return out
+
+
+def _own_sale(lex: Lexicon, readings: list[Reading], facts: list[Fact]) -> list[Fact]:
+    """"养蛋鸡的…鸡蛋自己卖给批发商": a farm selling by itself sells its own produce (words.yaml own_sale)."""
+    rule: dict[str, str] = lex.words["own_sale"]
+    if rule["field"] not in lex.schema.fields or any(f.field == rule["field"] for f in facts) or not any(
+            f.field == "industry" and f.value == rule["industry"] for f in facts):
+        return []
+    said = next((r for r in readings if not r.mode and r.has("own_sale_words")), None)
+    if said is None:
+        return []
+    said.acknowledged = True
+    return [Fact(rule["field"], True, said.text, how="inferred")]
 
 
 def _report(readings: list[Reading], used: set[int], result: ParseResult) -> None:
