@@ -30,6 +30,7 @@ WORD_CATEGORIES = (
     "additive_words", "hypothetical", "reality", "future", "past",
     "other_party_prefix", "registration_words", "secondary_place_words", "industry_anchors", "clause_breaks",
     "outsourced", "question_words", "some_words", "total_words", "contrast_words", "role_words", "own_sale_words",
+    "moved_words", "span_words",
 )
 # Tables of words.yaml whose words are scanned under the table's name (a reading each: number_prefix → about …).
 WORD_TABLES = ("number_prefix", "number_suffix", "certificate_cues")
@@ -45,10 +46,10 @@ WEAK_WEIGHT = 1
 class Meaning:
     """One reading of a word: a field keyword, a choice value, a 'no' for a bool, a set name or a word category."""
 
-    kind: str          # "keyword" | "choice" | "false" | "set" | "relative_year" | "household" | "quarter_name"
+    kind: str          # "keyword" | "choice" | "false" | "set" | "relative_year" | "relative_month" | "household" | "quarter_name"
     #                    | "neutral" | a WORD_CATEGORIES or WORD_TABLES name
     field: str = ""    # profile field (or set name for kind "set")
-    value: str = ""    # the choice value; years back (relative_year); people (household); the quarter; the reading
+    value: str = ""    # the choice value; years or months back (relative_year/month); people (household); the quarter; the reading
     weight: int = 0    # for choices: how strongly the word names the value (VALUE_WEIGHT, ACTIVITY_WEIGHT, …)
 
 
@@ -111,6 +112,8 @@ class Lexicon:
                 self._add(word, Meaning("set", set_name))
         for word, back in words["relative_years"].items():
             self._add(word, Meaning("relative_year", value=str(back)))
+        for word, back in words["relative_months"].items():
+            self._add(word, Meaning("relative_month", value=str(back)))
         for word, people in words["household_people"].items():
             self._add(word, Meaning("household", value=str(people)))
         for word, quarter in words["quarter_names"].items():

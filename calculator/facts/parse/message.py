@@ -25,7 +25,7 @@ from calculator.facts import interval as iv
 from calculator.facts.interval import Interval, as_interval, collapse
 from calculator.facts.parse import compose
 from calculator.facts.parse.facts import ClauseReader, Reading, fits, to_fact
-from calculator.facts.parse.lexicon import Lexicon, lexicon
+from calculator.facts.parse.lexicon import Lexicon, Term, lexicon
 from calculator.facts.parse.result import Fact, ParseResult, Understood
 from calculator.facts.parse.text import Clause, normalize, split_clauses
 from calculator.facts.profile import validate_profile
@@ -62,6 +62,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     result.correction = any(r.correction for r in readings)
     compose.quarters(readings, schema, today, context)
     people = compose.household(readings, schema)
+    compose.spans(readings, schema, today)
     used = _place_leftovers(schema, readings, expected, today, result.correction, context)
     compose.within(readings, schema, context)
     if people is None:     # 我和我老婆，雇了两个厨师: the household's count already holds them
@@ -171,7 +172,7 @@ def _modes(lex: Lexicon, clauses: list[Clause]) -> list[str]:
         terms = lex.scan(clause.text)
         if any(t.has("reality") for t in terms):
             supposing = False
-        if any(t.has("hypothetical") for t in terms):
+        if any(t.has("hypothetical") and not _topic_marker(lex, terms, k) for k, t in enumerate(terms)):
             supposing = True
         asks = clause.asks or any(m in clause.text for m in markers) or any(t.has("question_words") for t in terms)
         modes.append("hypothetical" if supposing else "question" if asks else "")
@@ -180,14 +181,25 @@ def _modes(lex: Lexicon, clauses: list[Clause]) -> list[str]:
     return modes
 
 
+def _topic_marker(lex: Lexicon, terms: list[Term], k: int) -> bool:
+    """"利润的话，去年是九十万": 的话 right after a fact's keyword names the topic; it supposes nothing."""
+    return terms[k].text in lex.words["topic_markers"] and k > 0 and terms[k - 1].end == terms[k].start \
+        and terms[k - 1].has("keyword")
+
+
 def _keep_facts_of_now(lex: Lexicon, readings: list[Reading]) -> None:
     """A supposition states nothing; a future or past clause keeps only intents (想贷款) and the certification
     it found not held; a question keeps what it says of the enterprise but not the certification it asks
-    about ("个体户能评高企吗")."""
+    about ("个体户能评高企吗"), nor what an earlier clause only planned (打算注册个体户…注册个体户能享受啥), nor
+    the subject of a rule it asks about when it says nothing of us ("小规模纳税人的起征点是多少")."""
     intents = set(lex.words["intent_fields"])
     self_words: list[str] = chat_words()["self_reference"]
     status = set(lex.schema.sets.get("certifications", ()))
+    rules = "|".join(map(re.escape, lex.words["rule_words"]))
+    planned: set[tuple[str, str]] = set()
     for reading in readings:
+        if reading.mode in ("hypothetical", "outsourced", "future", "past"):
+            planned |= {(f.field, str(f.value)) for f in reading.facts if f.weight}
         if reading.mode in ("hypothetical", "outsourced"):
             reading.facts, reading.leftovers, reading.pending, reading.unknown = [], [], [], []
             reading.sets_false = []
@@ -198,14 +210,18 @@ def _keep_facts_of_now(lex: Lexicon, readings: list[Reading]) -> None:
             about_self = any(w in reading.text for w in self_words)
             if not about_self and any(f.bound for f in reading.facts):
                 reading.facts = []           # "参保职工30人以下的企业能申请吗" asks about a condition, not about us
-            asked = _asked_whether(reading)  # "我们是小规模纳税人吗": the choice is what is asked
-            reading.facts = [f for f in reading.facts if f.field not in status and not (f.weight and asked)]
+            asked = _asked_whether(lex, reading)  # "我们是小规模纳税人吗": the choice is what is asked
+            reading.facts = [f for f in reading.facts if f.field not in status and not (f.weight and asked)
+                             and (f.field, str(f.value)) not in planned
+                             and (about_self or not f.weight or not re.search(re.escape(f.span) + f"的(?:{rules})", reading.text))]
 
 
-def _asked_whether(reading: Reading) -> bool:
-    """"我们是小规模纳税人吗", "是不是一般纳税人": a clause asking whether the enterprise is something."""
+def _asked_whether(lex: Lexicon, reading: Reading) -> bool:
+    """"我们是小规模纳税人吗", "是不是一般纳税人": a clause asking whether the enterprise is something (not
+    whether it may do something: "开饭店的研发费用能不能加计扣除" says it runs a 饭店)."""
     text = reading.text.rstrip("？?。!！ ")
-    return reading.has("question_words") or ("是" in text and text.endswith(("吗", "么", "嘛")))
+    being = lex.words["being_questions"]
+    return any(t.text in being for t in reading.terms) or ("是" in text and text.endswith(("吗", "么", "嘛")))
 
 
 def _sales_fields(lex: Lexicon) -> set[str]:
@@ -391,7 +407,7 @@ def _whole_sets(schema: FactSchema, readings: list[Reading], facts: list[Fact], 
 
 def _orphan_status(lex: Lexicon, readings: list[Reading], facts: list[Fact], context: Sequence[str]) -> list[Fact]:
     """"2024年到期以后没再申报", "现在还有效": a certification cue that names none is about the certification
-    named last, in this message or else in the chat so far (words.yaml certificate_of: the 高企's year); so is
+    named last (also in a supposition or a question), in this message or else in the chat so far (words.yaml certificate_of: the 高企's year); so is
     a bare 不是 in a correction ("不是，说错了，我们只是科小")."""
     status = set(lex.schema.sets.get("certifications", ()))
     owner: dict[str, str] = {k: v for k, v in lex.words["certificate_of"].items() if v in status}
@@ -403,6 +419,8 @@ def _orphan_status(lex: Lexicon, readings: list[Reading], facts: list[Fact], con
         if (reading.status is not None or denial) and named:
             out.append(Fact(named[-1], False if denial else bool(reading.status), reading.text))
         named += [owner.get(f.field, f.field) for f in reading.facts if f.field in status or f.field in owner]
+        if reading.mode in ("hypothetical", "question"):   # "要是评上高企…？现在正在准备材料": still its topic
+            named += [m.field for t in reading.terms for m in t.of("keyword") if m.field in status]
     said = {f.field: f for f in facts}
     return [f for f in out if f.field not in said or said[f.field].value is not f.value]
 
