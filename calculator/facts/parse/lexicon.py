@@ -89,6 +89,8 @@ class Lexicon:
                 self._add(word, Meaning("keyword", key))
             generic = words["generic_choices"].get(key)
             for choice in spec.choices:   # an industry named outright is stated; other choices weigh by length
+                if choice in words["answer_only_choices"]:
+                    continue              # 还有其他啥优惠 names no 其他
                 weight = WEAK_WEIGHT if choice == generic else VALUE_WEIGHT + len(choice) if key == "industry" else len(choice)
                 self._add(choice, Meaning("choice", key, choice, weight))
         for region, aliases in schema.tables.regions.items():
@@ -96,7 +98,8 @@ class Lexicon:
                 self._add(word, Meaning("choice", "county", region, len(word)))
         for industry, row in schema.tables.industries.items():
             for word in row.get("aliases") or ():
-                self._add(word, Meaning("choice", "industry", industry, len(word)))
+                if word not in words["answer_only_choices"]:
+                    self._add(word, Meaning("choice", "industry", industry, len(word)))
         self._add_activities(schema)
         for key, table in words["choice_aliases"].items():
             generic = words["generic_choices"].get(key)
@@ -149,11 +152,12 @@ class Lexicon:
         self._add_inner_keywords(schema, [str(w) for row in table.get("activities") or () for w in row.get("words") or ()])
 
     def _add_inner_keywords(self, schema: FactSchema, phrases: list[str]) -> None:
-        """An activity phrase that holds the keyword of a fact words.yaml says_inside names says that fact too:
-        自己养的猪 is 农林牧渔业 and 自己养的 (own produce); the longest match would otherwise hide the shorter
-        word. Only for facts about the enterprise's own doing (an 环评公司 needs no 环评 of its own)."""
-        keywords = [(str(w), key) for key in self.words["said_inside_activities"] if key in schema.fields
-                    for w in schema.fields[key].keywords if len(str(w)) >= 2]
+        """An activity phrase that holds the keyword of a fact words.yaml said_inside_activities names says that
+        fact too: 自己养的猪 is 农林牧渔业 and 自己养的 (own produce), 饲料厂 makes 饲料; the longest match would
+        otherwise hide the shorter word. Only for facts about the enterprise's own doing (an 环评公司 needs no 环评 of its own)."""
+        inside: dict[str, list[str] | None] = self.words["said_inside_activities"]
+        keywords = [(str(w), key) for key, only in inside.items() if key in schema.fields
+                    for w in schema.fields[key].keywords if len(str(w)) >= 2 and (only is None or w in only)]
         for phrase in phrases:
             for word, key in keywords:
                 if word in phrase and word != phrase:

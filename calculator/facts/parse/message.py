@@ -137,6 +137,9 @@ def _short_answer(lex: Lexicon, norm: str, expected: str | None,
         return [Fact(expected, 0, answer, how="answer")], []
     elif spec.type == "choice" and lex.is_word(answer, "no") and "其他" in spec.choices:
         return [Fact(expected, "其他", answer, how="answer")], []
+    elif spec.type == "choice" and answer in lex.words["answer_only_choices"]:   # 其他 answers only its question
+        other = next((c for c in spec.choices if c.startswith(tuple(lex.words["answer_only_choices"]))), None)
+        return ([Fact(expected, other, answer, how="answer")], []) if other else None
     return None
 
 
@@ -240,6 +243,7 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
     defaults: dict[str, str] = words["default_field_by_unit"]
     people_words: list[str] = [*words["people_context"], *words["person_nouns"]]
     last_year = set(words["last_year_fields"])
+    heads: dict[str, str] = words["head_words"]
     used: set[int] = set()
     fields = schema.fields
     said = [f.field for r in readings for f in r.facts]
@@ -268,6 +272,9 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
                 how = "stated" if reading.has("contrast_words") else how
             if not key and q.kind == "classifier" and any(w in reading.text for w in people_words):
                 key = defaults["people"]   # 人不多就十来个
+            head = heads.get(reading.text[:q.start].strip(), "")
+            if not key and head in fields and fits(schema, q, head):
+                key, how = head, "stated"  # 人八十: the clause's head word names it
             fact = to_fact(schema, q, key, today, q.text) if key else None
             if fact:
                 fact.how = fact.how if fact.how != "stated" else how
