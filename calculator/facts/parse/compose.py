@@ -195,10 +195,12 @@ def _keyword_fact(reading: Reading, fact: Fact, key: str) -> bool:
 
 
 def additive(readings: list[Reading], schema: FactSchema) -> None:
-    """"东城这个店六个人，魏都区还有个分店五个人": a later count with an additive word adds to the one before."""
+    """"东城这个店六个人，魏都区还有个分店五个人": a later count with an additive word adds to the one before;
+    so do counts said shop by shop in one clause ("一个店三个人一个店四个人": words.yaml each_place_words)."""
     key = _people_field(schema)
     previous: Fact | None = None
     for reading in readings:
+        by_place = sum(t.has("each_place_words") for t in reading.terms) >= 2
         for fact in list(reading.facts):
             if fact.field != key:
                 continue
@@ -206,9 +208,10 @@ def additive(readings: list[Reading], schema: FactSchema) -> None:
                 fact.how = "added"       # 还雇了五个: adds to a count the chat already knows
             if previous is not None and _after_total(reading, fact):
                 fact.how = "stated"      # the total said replaces the parts
-            elif previous is not None and reading.has("additive_words"):
+            elif previous is not None and (reading.has("additive_words") or (by_place and previous in reading.facts)):
                 total = iv.add(as_interval(previous.value), as_interval(fact.value))
                 reading.facts.remove(fact)
+                reading.acknowledged = True      # read: its count is in the sum
                 previous.value = collapse(total)
                 previous.note = f"{previous.note or _number(previous.value)} + {fact.span}"
                 previous.how = "composed"
