@@ -19,7 +19,7 @@ SETS = DATA / "understanding"
 # floor each score must keep. Verdicts count where the catalog's rules already agree with the set on its
 # expected facts (the rest are choices of the law integration the set reads otherwise: see the README).
 FLOORS = {
-    ("descriptions", "tune"): {"facts": 0.977, "verdicts": 1.0},
+    ("descriptions", "tune"): {"facts": 0.976, "verdicts": 1.0},   # d153 now gives own_farm_produce (自己育苗自己卖), a fact the set predates
     ("descriptions", "heldout"): {"facts": 0.895, "verdicts": 0.963},
     ("chats", "tune"): {"facts": 0.952, "verdicts": 1.0},
     ("chats", "heldout"): {"facts": 0.857, "verdicts": 0.946},

@@ -131,6 +131,7 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
     members: dict[str, int] = {}
     family_count: tuple[Reading, Quantity] | None = None
     hired: list[tuple[Reading, Quantity | None, float]] = []
+    staff: list[tuple[Reading, Quantity | None, float]] = []
     cue = joined = False
     for reading in readings:
         if reading.mode:
@@ -158,12 +159,17 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
                 members.setdefault("我", 1)   # 五个师傅，加上我跟我哥: the counts said add to us
                 joined = True
         for q in reading.leftovers:         # 两口子加一个厨师: a count after 加/再/还 adds to the family
-            if q.kind in ("people", "classifier") and all(q is not h for _, h, _ in hired) and (q is not (
-                    family_count and family_count[1])) and (
-                    any(ch in _ADDING for ch in reading.text[max(0, q.start - 3):q.start])
-                    or (hired and reading.has("role_words"))):   # 雇了厨师两个，服务员三个: each kind hired adds
+            if q.kind not in ("people", "classifier") or any(q is h for _, h, _ in hired) or (
+                    family_count is not None and q is family_count[1]):
+                continue
+            if any(ch in _ADDING for ch in reading.text[max(0, q.start - 3):q.start]):
                 hired.append((reading, q, q.value))
                 cue = True
+            elif reading.has("role_words"):
+                staff.append((reading, q, q.value))
+    if hired or sum(members.values()) >= 2:   # 雇了厨师两个，服务员三个 / 后厨三个师傅…我和我老公: each kind adds
+        hired += staff
+        cue = cue or bool(staff)
     if joined:
         hired += [(r, q, q.value) for r in readings if not r.mode for q in r.leftovers
                   if q.kind in ("people", "classifier") and all(q is not h for _, h, _ in hired)
@@ -199,24 +205,34 @@ def _keyword_fact(reading: Reading, fact: Fact, key: str) -> bool:
 
 
 def additive(readings: list[Reading], schema: FactSchema) -> None:
-    """"东城这个店六个人，魏都区还有个分店五个人": a later count with an additive word adds to the one before."""
+    """"东城这个店六个人，魏都区还有个分店五个人": a later count with an additive word adds to the one before;
+    so do counts said shop by shop in one clause ("一个店三个人一个店四个人": words.yaml each_place_words)."""
     key = _people_field(schema)
     previous: Fact | None = None
     for reading in readings:
+        by_place = sum(t.has("each_place_words") for t in reading.terms) >= 2
         for fact in list(reading.facts):
             if fact.field != key:
                 continue
             if previous is None and reading.has("additive_words"):
                 fact.how = "added"       # 还雇了五个: adds to a count the chat already knows
-            if previous is not None and reading.has("additive_words"):
+            if previous is not None and _after_total(reading, fact):
+                fact.how = "stated"      # the total said replaces the parts
+            elif previous is not None and (reading.has("additive_words") or (by_place and previous in reading.facts)):
                 total = iv.add(as_interval(previous.value), as_interval(fact.value))
                 reading.facts.remove(fact)
-                reading.acknowledged = True
+                reading.acknowledged = True      # read: its count is in the sum
                 previous.value = collapse(total)
                 previous.note = f"{previous.note or _number(previous.value)} + {fact.span}"
                 previous.how = "added" if previous.how == "added" else "composed"
                 continue
             previous = fact
+
+
+def _after_total(reading: Reading, fact: Fact) -> bool:
+    """"再加上我弟弟帮忙一共是三个人": a count right after 一共 is the total, not one more part."""
+    at = reading.text.find(fact.span)
+    return at >= 0 and any(t.has("total_words") and 0 <= at - t.end <= 2 for t in reading.terms)
 
 
 def within(readings: list[Reading], schema: FactSchema, context: Sequence[str]) -> None:
@@ -316,6 +332,29 @@ def _total_words(schema: FactSchema, key: str) -> set[str]:
 
 def _named_total(reading: Reading, words: set[str]) -> bool:
     return any(t.text in words for t in reading.terms) or any(w in reading.text for w in words)
+
+
+def spans(readings: list[Reading], schema: FactSchema, today: date) -> None:
+    """"好的时候十二三万，差的时候五六万": a figure said for good and for bad times is the range between them
+    ([5, 13]), when the second clause has a span word (words.yaml span_words) and a number but no keyword."""
+    previous: tuple[Reading, Fact] | None = None
+    for reading in readings:
+        if not reading.has("span_words"):
+            previous = None
+            continue
+        fact = next((f for f in reading.facts if schema.fields[f.field].numeric), None)
+        if fact is not None:
+            previous = (reading, fact)
+            continue
+        q = next((q for q in reading.leftovers), None)
+        other = to_fact(schema, q, previous[1].field, today, q.text) if previous is not None and q is not None else None
+        if previous is None or q is None or other is None or any(t.has("keyword") for t in reading.terms):
+            continue
+        first = previous[1]
+        first.value = collapse(as_interval(first.value).hull(as_interval(other.value)))
+        first.note, first.how, first.approx = f"{first.span}，{q.text}", "composed", True
+        reading.leftovers.remove(q)
+        reading.acknowledged = True
 
 
 def uninvoiced(readings: list[Reading], sales: set[str]) -> None:

@@ -197,12 +197,16 @@ class ClauseReader:
         self.conversions = words["conversions"]
         self.period_override: dict[str, dict[str, str]] = words["period_override"]
         self.choice_priority: list[str] = words["choice_priority"]
+        self.served: dict[str, list[str]] = words["served_parties"]
         self.status_members = set(schema.sets.get(_STATUS_SET, ()))
         activities = schema.tables.activities
         self.make_pattern = _product_pattern(activities.get("make"), activities.get("made"))
         self.goods_industry = "制造业"
         self.verb_industry = sorted((activities.get("verb_before_goods") or {}).items(), key=lambda p: len(p[0]), reverse=True)
         self.verb_after = sorted((activities.get("verb_after_goods") or {}).items(), key=lambda p: len(p[0]), reverse=True)
+        self.tool_verbs = tuple(activities.get("tool_verbs") or ())
+        self.equipment = tuple(activities.get("equipment") or ())
+        self.premises = tuple(activities.get("premises") or ())
         self.goods_industries = {"制造业", "零售业", "批发业"}    # what goods words name before a verb says what is done
         self.verbs = {*(activities.get("sell") or ()), *(activities.get("make") or ()), *(activities.get("grow") or ()),
                       *(activities.get("open_shop") or ()), *(activities.get("grown") or ())}
@@ -375,17 +379,26 @@ class ClauseReader:
                 reading.facts.append(Fact(key, value, text[cue.start:cue.end], True, cue.text, how="interval"))
 
     def _relative_year(self, text: str, terms: list[Term], reading: Reading) -> None:
-        """"去年成立的", "去年重新认定了高企": that year, when no date was given for the fact."""
+        """"去年成立的", "去年重新认定了高企": that year, when no date was given for the fact; "上个月才拿的执照":
+        that month (a date only)."""
         said = {f.field for f in reading.facts}
         for t in terms:
             back = next((int(m.value) for m in t.of("relative_year")), None)
-            if back is None:
+            months = next((int(m.value) for m in t.of("relative_month")), None)
+            if back is None and months is None:
                 continue
             for u in terms:
                 for m in u.of("keyword"):
                     if m.field in said or not 0 <= u.start - t.end <= 4:
                         continue
-                    year = self.today.year - back
+                    if months is not None:
+                        if m.field not in self.date_fields:
+                            continue
+                        day = _add_months(self.today.replace(day=1), -months)
+                        reading.facts.append(Fact(m.field, day, text[t.start:u.end], True))
+                        said.add(m.field)
+                        continue
+                    year = self.today.year - (back or 0)
                     if m.field in self.date_fields:
                         reading.facts.append(Fact(m.field, date(year, 1, 1), text[t.start:u.end], True))
                     elif m.field in self.year_fields:
@@ -495,9 +508,14 @@ class ClauseReader:
         registered = any(t.has("registration_words") for t in terms)
         branch = any(t.has("secondary_place_words") for t in terms)
         anchored = any(t.has("industry_anchors") for t in terms)
+        moved = next((t.start for t in terms if t.has("moved_words")), -1)
         for i, t in enumerate(terms):
-            if not t.has("choice") or unknown_clause or _other_party(terms, i):
+            if not t.has("choice") or unknown_clause or _other_party(text, terms, i, self.served) or _dated(text, t):
                 continue
+            if moved >= 0 and any(m.field == "county" for m in t.of("choice")):
+                if t.start < moved:
+                    continue      # 从郑州搬到长葛: the seat it left
+                registered = True
             options: dict[str, int] = {}
             values: dict[str, str] = {}
             for m in t.of("choice"):
@@ -524,10 +542,14 @@ class ClauseReader:
             return None
         if _scope(terms, i, forward=False) == "negated":
             others = [c for c in self.schema.fields[key].choices if c != value]
-            if len(others) != 1:
-                return None
+            if len(others) != 1 or _denier(terms, i) not in self.lexicon.words["complement_negations"]:
+                return None                           # 没去复审 is no 首次认定
             value, weight = others[0], VALUE_WEIGHT   # 不是小规模 → 一般纳税人
+        if key == "industry" and value not in self.goods_industries and text.startswith(self.equipment, terms[i].end):
+            value = self.goods_industry                                # 仓储设备, 餐饮设备: goods made for the trade
         if key == "industry" and value == self.goods_industry:
+            if self._tool(text, terms[i]):
+                return None                                            # 开拖拉机犁地: a tool, no factory
             value = self._done_with(text, terms[i].start) or value     # 卖电动车 is no factory
         if key == "industry" and value in self.goods_industries:
             after = self._done_after(text, terms[i].end)                # 五金制造 is no shop
@@ -537,6 +559,12 @@ class ClauseReader:
         how = "weak" if weight <= WEAK_WEIGHT else "stated" if weight >= VALUE_WEIGHT or key != "industry" else "inferred"
         return Fact(key, value, _phrase(text, terms, i), weight=weight, how=how)
 
+
+    def _tool(self, text: str, term: Term) -> bool:
+        """Goods right after a verb of using them (开拖拉机, 用无人机: activities.yaml tool_verbs) are the tools of
+        the trade; a factory or a shop after 开 (开服装厂) is not."""
+        head = text[max(0, term.start - 3):term.start]
+        return head.endswith(self.tool_verbs) and not term.text.endswith(self.premises)
 
     def _done_with(self, text: str, start: int) -> str:
         """The industry of a verb right before a product (activities.yaml verb_before_goods), or ''."""
@@ -563,6 +591,12 @@ class ClauseReader:
             if m and not _negated_at(terms, m.start()):
                 reading.facts.append(Fact("industry", industry, text[m.start():m.end()], weight=weight, how="inferred"))
                 return
+
+
+def _dated(text: str, t: Term) -> bool:
+    """"九月报上去了": a word that begins with a unit of time right after a numeral (九月 + 报) is a date,
+    not the choice it spells (月报 = 按月)."""
+    return t.text[0] in "年月季" and t.start > 0 and text[t.start - 1] in _NUMERAL_CHARS
 
 
 def _doing_outsourced(terms: list[Term], i: int) -> bool:
@@ -632,13 +666,16 @@ def _between(x: Quantity, t: Term, q: Quantity) -> bool:
 _NAMING = {"叫", "名叫", "叫做", "名字叫", "名称是", "名字里有"}
 
 
-def _other_party(terms: list[Term], i: int) -> bool:
+def _other_party(text: str, terms: list[Term], i: int, served: dict[str, list[str]]) -> bool:
     """Whether term i names a customer or contractor: after 给/卖给/外包给 … with no verb in between; after a
-    naming word (叫, 名字叫) the words of a name, though a name's legal form (…有限公司) is ours."""
+    naming word (叫, 名叫, 叫做) the words of a name, though a name's legal form (…有限公司) is ours. After a
+    party served (给人家搬家, 给村里打药, 给我定的是小规模: words.yaml served_parties) it is what we do or are."""
     for j in range(i - 1, -1, -1):
         t = terms[j]
         if t.has("other_party_prefix"):
             if t.text in _NAMING and any(m.field == "entity_type" for m in terms[i].of("choice")):
+                return False
+            if t.text in served["after"] and any(w in text[t.end:terms[i].start] for w in served["parties"]):
                 return False
             return terms[i].start - t.end <= 8
         if t.has("keyword") or t.has("industry_anchors") or t.has("negations"):
@@ -671,6 +708,17 @@ def _negated_at(terms: list[Term], pos: int) -> bool:
         if t.has("negation_breaks") or t.has("keyword") or t.has("choice"):
             return False
     return False
+
+
+def _denier(terms: list[Term], i: int) -> str:
+    """The negation word that reaches term i from before it (不是, 没), as _scope finds it."""
+    for j in range(i - 1, -1, -1):
+        t = terms[j]
+        if t.has("negations"):
+            return t.text
+        if t.has("unknown") or t.has("negation_breaks") or t.has("keyword") or t.has("choice"):
+            break
+    return ""
 
 
 def _scope(terms: list[Term], i: int, forward: bool = True) -> str:

@@ -29,7 +29,8 @@ WORD_CATEGORIES = (
     "part_of", "uninvoiced_words", "number_owners", "hire_words", "no_hire_words", "includes_self",
     "additive_words", "hypothetical", "reality", "future", "past",
     "other_party_prefix", "registration_words", "secondary_place_words", "industry_anchors", "clause_breaks",
-    "outsourced", "question_words", "some_words", "total_words", "contrast_words", "role_words",
+    "outsourced", "question_words", "some_words", "total_words", "contrast_words", "role_words", "own_sale_words",
+    "moved_words", "span_words", "each_place_words",
 )
 # Tables of words.yaml whose words are scanned under the table's name (a reading each: number_prefix → about …).
 WORD_TABLES = ("number_prefix", "number_suffix", "certificate_cues")
@@ -45,10 +46,10 @@ WEAK_WEIGHT = 1
 class Meaning:
     """One reading of a word: a field keyword, a choice value, a 'no' for a bool, a set name or a word category."""
 
-    kind: str          # "keyword" | "choice" | "false" | "set" | "relative_year" | "household" | "quarter_name"
+    kind: str          # "keyword" | "choice" | "false" | "set" | "relative_year" | "relative_month" | "household" | "quarter_name"
     #                    | "neutral" | a WORD_CATEGORIES or WORD_TABLES name
     field: str = ""    # profile field (or set name for kind "set")
-    value: str = ""    # the choice value; years back (relative_year); people (household); the quarter; the reading
+    value: str = ""    # the choice value; years or months back (relative_year/month); people (household); the quarter; the reading
     weight: int = 0    # for choices: how strongly the word names the value (VALUE_WEIGHT, ACTIVITY_WEIGHT, …)
 
 
@@ -88,6 +89,8 @@ class Lexicon:
                 self._add(word, Meaning("keyword", key))
             generic = words["generic_choices"].get(key)
             for choice in spec.choices:   # an industry named outright is stated; other choices weigh by length
+                if choice in words["answer_only_choices"]:
+                    continue              # 还有其他啥优惠 names no 其他
                 weight = WEAK_WEIGHT if choice == generic else VALUE_WEIGHT + len(choice) if key == "industry" else len(choice)
                 self._add(choice, Meaning("choice", key, choice, weight))
         for region, aliases in schema.tables.regions.items():
@@ -95,7 +98,8 @@ class Lexicon:
                 self._add(word, Meaning("choice", "county", region, len(word)))
         for industry, row in schema.tables.industries.items():
             for word in row.get("aliases") or ():
-                self._add(word, Meaning("choice", "industry", industry, len(word)))
+                if word not in words["answer_only_choices"]:
+                    self._add(word, Meaning("choice", "industry", industry, len(word)))
         self._add_activities(schema)
         for key, table in words["choice_aliases"].items():
             generic = words["generic_choices"].get(key)
@@ -111,6 +115,8 @@ class Lexicon:
                 self._add(word, Meaning("set", set_name))
         for word, back in words["relative_years"].items():
             self._add(word, Meaning("relative_year", value=str(back)))
+        for word, back in words["relative_months"].items():
+            self._add(word, Meaning("relative_month", value=str(back)))
         for word, people in words["household_people"].items():
             self._add(word, Meaning("household", value=str(people)))
         for word, quarter in words["quarter_names"].items():
@@ -146,11 +152,12 @@ class Lexicon:
         self._add_inner_keywords(schema, [str(w) for row in table.get("activities") or () for w in row.get("words") or ()])
 
     def _add_inner_keywords(self, schema: FactSchema, phrases: list[str]) -> None:
-        """An activity phrase that holds the keyword of a fact words.yaml says_inside names says that fact too:
-        自己养的猪 is 农林牧渔业 and 自己养的 (own produce); the longest match would otherwise hide the shorter
-        word. Only for facts about the enterprise's own doing (an 环评公司 needs no 环评 of its own)."""
-        keywords = [(str(w), key) for key in self.words["said_inside_activities"] if key in schema.fields
-                    for w in schema.fields[key].keywords if len(str(w)) >= 2]
+        """An activity phrase that holds the keyword of a fact words.yaml said_inside_activities names says that
+        fact too: 自己养的猪 is 农林牧渔业 and 自己养的 (own produce), 饲料厂 makes 饲料; the longest match would
+        otherwise hide the shorter word. Only for facts about the enterprise's own doing (an 环评公司 needs no 环评 of its own)."""
+        inside: dict[str, list[str] | None] = self.words["said_inside_activities"]
+        keywords = [(str(w), key) for key, only in inside.items() if key in schema.fields
+                    for w in schema.fields[key].keywords if len(str(w)) >= 2 and (only is None or w in only)]
         for phrase in phrases:
             for word, key in keywords:
                 if word in phrase and word != phrase:
@@ -195,7 +202,8 @@ class Lexicon:
                         i += 1
                         continue
                     word, meanings = found[0]
-            if not _content(meanings):   # "注册的" is also the keyword 注册, "现金收入" the keyword 收入
+            if not _content(meanings) and not any(m.kind == "negations" for m in meanings):
+                # "注册的" is also the keyword 注册, "现金收入" the keyword 收入; "没评上" stays a denial only
                 meanings = [*meanings, *(m for _, shorter in found[1:] for m in shorter if m.kind == "keyword"),
                             *self._keyword_ending(text, i, len(word))]
             terms.append(Term(i, i + len(word), word, tuple(dict.fromkeys(meanings))))
@@ -221,9 +229,10 @@ class Lexicon:
         return out
 
     def _content_across(self, text: str, start: int, length: int) -> int:
-        """Where a word naming a fact starts inside [start, start + length) and ends after it (0: none)."""
+        """Where a word naming a fact, or an asking word, starts inside [start, start + length) and ends after
+        it (0: none): "我是不是小规模" keeps 是不是, so its 不是 denies nothing."""
         return next((k for k in range(start + 1, start + length) for w, m in self._words_at(text, k)
-                     if _content(m) and k + len(w) > start + length), 0)
+                     if (_content(m) or any(x.kind == "question_words" for x in m)) and k + len(w) > start + length), 0)
 
     def is_word(self, text: str, category: str) -> bool:
         """Whether `text` is exactly one word of a category (a whole short answer such as "没有")."""

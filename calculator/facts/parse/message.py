@@ -25,7 +25,7 @@ from calculator.facts import interval as iv
 from calculator.facts.interval import Interval, as_interval, collapse
 from calculator.facts.parse import compose
 from calculator.facts.parse.facts import ClauseReader, Reading, fits, to_fact
-from calculator.facts.parse.lexicon import Lexicon, lexicon
+from calculator.facts.parse.lexicon import Lexicon, Term, lexicon
 from calculator.facts.parse.result import Fact, ParseResult, Understood
 from calculator.facts.parse.text import Clause, normalize, split_clauses
 from calculator.facts.profile import validate_profile
@@ -62,6 +62,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     result.correction = any(r.correction for r in readings)
     compose.quarters(readings, schema, today, context)
     people = compose.household(readings, schema)
+    compose.spans(readings, schema, today)
     used = _place_leftovers(schema, readings, expected, today, result.correction, context)
     compose.within(readings, schema, context)
     if people is None:     # 我和我老婆，雇了两个厨师: the household's count already holds them
@@ -81,6 +82,7 @@ def parse_message(text: str, expected: str | None, schema: FactSchema, today: da
     facts += _whole_sets(schema, readings, facts, members)
     facts += _orphan_status(lex, readings, facts, context)
     facts = _certificate_years(lex, readings, facts, context)
+    facts += _own_sale(lex, readings, facts)
     if expected and not facts and not result.unknown and any(r.acknowledged for r in readings):
         if any(lex.is_word(t.text, "unknown") for r in readings for t in r.terms):
             result.unknown = [expected] if expected in fields else list(members)
@@ -135,6 +137,9 @@ def _short_answer(lex: Lexicon, norm: str, expected: str | None,
         return [Fact(expected, 0, answer, how="answer")], []
     elif spec.type == "choice" and lex.is_word(answer, "no") and "其他" in spec.choices:
         return [Fact(expected, "其他", answer, how="answer")], []
+    elif spec.type == "choice" and answer in lex.words["answer_only_choices"]:   # 其他 answers only its question
+        other = next((c for c in spec.choices if c.startswith(tuple(lex.words["answer_only_choices"]))), None)
+        return ([Fact(expected, other, answer, how="answer")], []) if other else None
     return None
 
 
@@ -170,7 +175,7 @@ def _modes(lex: Lexicon, clauses: list[Clause]) -> list[str]:
         terms = lex.scan(clause.text)
         if any(t.has("reality") for t in terms):
             supposing = False
-        if any(t.has("hypothetical") for t in terms):
+        if any(t.has("hypothetical") and not _topic_marker(lex, terms, k) for k, t in enumerate(terms)):
             supposing = True
         asks = clause.asks or any(m in clause.text for m in markers) or any(t.has("question_words") for t in terms)
         modes.append("hypothetical" if supposing else "question" if asks else "")
@@ -179,14 +184,25 @@ def _modes(lex: Lexicon, clauses: list[Clause]) -> list[str]:
     return modes
 
 
+def _topic_marker(lex: Lexicon, terms: list[Term], k: int) -> bool:
+    """"利润的话，去年是九十万": 的话 right after a fact's keyword names the topic; it supposes nothing."""
+    return terms[k].text in lex.words["topic_markers"] and k > 0 and terms[k - 1].end == terms[k].start \
+        and terms[k - 1].has("keyword")
+
+
 def _keep_facts_of_now(lex: Lexicon, readings: list[Reading]) -> None:
     """A supposition states nothing; a future or past clause keeps only intents (想贷款) and the certification
     it found not held; a question keeps what it says of the enterprise but not the certification it asks
-    about ("个体户能评高企吗")."""
+    about ("个体户能评高企吗"), nor what an earlier clause only planned (打算注册个体户…注册个体户能享受啥), nor
+    the subject of a rule it asks about when it says nothing of us ("小规模纳税人的起征点是多少")."""
     intents = set(lex.words["intent_fields"])
     self_words: list[str] = chat_words()["self_reference"]
     status = set(lex.schema.sets.get("certifications", ()))
+    rules = "|".join(map(re.escape, lex.words["rule_words"]))
+    planned: set[tuple[str, str]] = set()
     for reading in readings:
+        if reading.mode in ("hypothetical", "outsourced", "future", "past"):
+            planned |= {(f.field, str(f.value)) for f in reading.facts if f.weight}
         if reading.mode in ("hypothetical", "outsourced"):
             reading.facts, reading.leftovers, reading.pending, reading.unknown = [], [], [], []
             reading.sets_false = []
@@ -197,14 +213,18 @@ def _keep_facts_of_now(lex: Lexicon, readings: list[Reading]) -> None:
             about_self = any(w in reading.text for w in self_words)
             if not about_self and any(f.bound for f in reading.facts):
                 reading.facts = []           # "参保职工30人以下的企业能申请吗" asks about a condition, not about us
-            asked = _asked_whether(reading)  # "我们是小规模纳税人吗": the choice is what is asked
-            reading.facts = [f for f in reading.facts if f.field not in status and not (f.weight and asked)]
+            asked = _asked_whether(lex, reading)  # "我们是小规模纳税人吗": the choice is what is asked
+            reading.facts = [f for f in reading.facts if f.field not in status and not (f.weight and asked)
+                             and (f.field, str(f.value)) not in planned
+                             and (about_self or not f.weight or not re.search(re.escape(f.span) + f"的(?:{rules})", reading.text))]
 
 
-def _asked_whether(reading: Reading) -> bool:
-    """"我们是小规模纳税人吗", "是不是一般纳税人": a clause asking whether the enterprise is something."""
+def _asked_whether(lex: Lexicon, reading: Reading) -> bool:
+    """"我们是小规模纳税人吗", "是不是一般纳税人": a clause asking whether the enterprise is something (not
+    whether it may do something: "开饭店的研发费用能不能加计扣除" says it runs a 饭店)."""
     text = reading.text.rstrip("？?。!！ ")
-    return reading.has("question_words") or ("是" in text and text.endswith(("吗", "么", "嘛")))
+    being = lex.words["being_questions"]
+    return any(t.text in being for t in reading.terms) or ("是" in text and text.endswith(("吗", "么", "嘛")))
 
 
 def _sales_fields(lex: Lexicon) -> set[str]:
@@ -223,6 +243,7 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
     defaults: dict[str, str] = words["default_field_by_unit"]
     people_words: list[str] = [*words["people_context"], *words["person_nouns"]]
     last_year = set(words["last_year_fields"])
+    heads: dict[str, str] = words["head_words"]
     used: set[int] = set()
     fields = schema.fields
     said = [f.field for r in readings for f in r.facts]
@@ -252,6 +273,9 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
             if not key and q.kind == "classifier" and (any(w in reading.text for w in people_words) or any(
                     t.has("hire_words") and 0 <= q.start - t.end <= 1 for t in reading.terms)):
                 key = defaults["people"]   # 人不多就十来个; 另外雇了两个炸油条的
+            head = heads.get(reading.text[:q.start].strip(), "")
+            if not key and head in fields and fits(schema, q, head):
+                key, how = head, "stated"  # 人八十: the clause's head word names it
             fact = to_fact(schema, q, key, today, q.text) if key else None
             if fact:
                 fact.how = fact.how if fact.how != "stated" else how
@@ -394,7 +418,7 @@ def _whole_sets(schema: FactSchema, readings: list[Reading], facts: list[Fact], 
 
 def _orphan_status(lex: Lexicon, readings: list[Reading], facts: list[Fact], context: Sequence[str]) -> list[Fact]:
     """"2024年到期以后没再申报", "现在还有效": a certification cue that names none is about the certification
-    named last, in this message or else in the chat so far (words.yaml certificate_of: the 高企's year); so is
+    named last (also in a supposition or a question), in this message or else in the chat so far (words.yaml certificate_of: the 高企's year); so is
     a bare 不是 in a correction ("不是，说错了，我们只是科小")."""
     status = set(lex.schema.sets.get("certifications", ()))
     owner: dict[str, str] = {k: v for k, v in lex.words["certificate_of"].items() if v in status}
@@ -406,8 +430,8 @@ def _orphan_status(lex: Lexicon, readings: list[Reading], facts: list[Fact], con
         if (reading.status is not None or denial) and named:
             out.append(Fact(named[-1], False if denial else bool(reading.status), reading.text))
         named += [owner.get(f.field, f.field) for f in reading.facts if f.field in status or f.field in owner]
-        named += [m.field for t in reading.terms for m in t.of("keyword")     # 要是评上高企…？我们正在准备材料
-                  if m.field in status and reading.mode in ("hypothetical", "question")]
+        if reading.mode in ("hypothetical", "question"):   # "要是评上高企…？现在正在准备材料": still its topic
+            named += [m.field for t in reading.terms for m in t.of("keyword") if m.field in status]
     said = {f.field: f for f in facts}
     return [f for f in out if f.field not in said or said[f.field].value is not f.value]
 
@@ -432,6 +456,19 @@ def _certificate_years(lex: Lexicon, readings: list[Reading], facts: list[Fact],
         if latest is not None:
             keep.append(latest)
     return [f for f in facts if f.field not in years] + keep
+
+
+def _own_sale(lex: Lexicon, readings: list[Reading], facts: list[Fact]) -> list[Fact]:
+    """"养蛋鸡的…鸡蛋自己卖给批发商": a farm selling by itself sells its own produce (words.yaml own_sale)."""
+    rule: dict[str, str] = lex.words["own_sale"]
+    if rule["field"] not in lex.schema.fields or any(f.field == rule["field"] for f in facts) or not any(
+            f.field == "industry" and f.value == rule["industry"] for f in facts):
+        return []
+    said = next((r for r in readings if not r.mode and r.has("own_sale_words")), None)
+    if said is None:
+        return []
+    said.acknowledged = True
+    return [Fact(rule["field"], True, said.text, how="inferred")]
 
 
 def _report(readings: list[Reading], used: set[int], result: ParseResult) -> None:

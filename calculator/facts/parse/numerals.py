@@ -100,10 +100,12 @@ def _tokens(text: str) -> list[Tok] | None:
 
 
 def _split_range(toks: list[Tok]) -> tuple[list[Tok], list[Tok]] | None:
-    """七八万 → (七万, 八万): two single Chinese digits in a row, the second one more, not inside 二〇一九."""
+    """七八万 → (七万, 八万): two single Chinese digits in a row, the second one more (or 三五, "three to five"),
+    not inside 二〇一九."""
     for k in range(len(toks) - 1):
         a, b = toks[k], toks[k + 1]
-        if not (a.kind == b.kind == "d" and a.single and b.single and b.value == a.value + 1) or a.zero:
+        if not (a.kind == b.kind == "d" and a.single and b.single and (b.value == a.value + 1 or (a.value, b.value) == (3, 5))) \
+                or a.zero:
             continue      # 三百零一 is 301, not 300 or 301
         before_ok = k == 0 or toks[k - 1].kind in "ub"
         after_ok = k + 2 == len(toks) or toks[k + 2].kind in "ub"

@@ -24,6 +24,7 @@ _NUMERAL = re.compile(
 )
 _FULL_DATE = re.compile(r"((?:19|20)\d{2})(?:年|-|/|\.)(\d{1,2})(?:月|-|/|\.)(\d{1,2})(?:日|号)?")
 _YEAR_MONTH = re.compile(r"((?:19|20)\d{2})(?:年(\d{1,2})月(?:份)?|[-/.](\d{1,2})(?![0-9.万亿千百元块%]))")
+_SHORT_YEAR_MONTH = re.compile(r"(?<![0-9])(\d{2})年(\d{1,2})月(?:份)?")   # 24年12月份: a year said by its last two digits
 _PHONE = re.compile(r"(?<![0-9])(?:1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})(?![0-9])")
 _MONTH = re.compile(r"(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?:份)?")
 _GAP = "是有为了达共在就个"      # may stand between a hedge and its number: "大概是80万", "大概卖个80万"
@@ -192,6 +193,10 @@ class QuantityFinder:
             for m in pattern.finditer("".join(chars)):
                 found.append(maker(m))
                 chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
+        for m in _SHORT_YEAR_MONTH.finditer("".join(chars)):
+            year = 2000 + int(m.group(1))
+            found.append(self._year_month(m, year if year <= today.year else year - 100))
+            chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
         for m in self.relative.finditer("".join(chars)):
             found.append(self._relative_month(m, today))
             chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
@@ -286,8 +291,9 @@ class QuantityFinder:
         except ValueError:
             return Quantity(m.start(), m.end(), m.group(), ignored="code")
 
-    def _year_month(self, m: re.Match[str]) -> Quantity:
-        y, mo = int(m.group(1)), int(m.group(2) or m.group(3))
+    def _year_month(self, m: re.Match[str], year: int = 0) -> Quantity:
+        """2019年6月, 2019-06; 24年12月 with the year worked out by the caller."""
+        y, mo = year or int(m.group(1)), int(m.group(2) or m.group(3)) if not year else int(m.group(2))
         if not 1 <= mo <= 12:
             return Quantity(m.start(), m.end(), m.group(), ignored="code")
         return Quantity(m.start(), m.end(), m.group(), kind="date", day=date(y, mo, 1))
@@ -348,9 +354,10 @@ class QuantityFinder:
         after = text[end] if end < len(text) else ""
         if _prefix(text, start, self.ordinal_prefix):
             q.ignored = "ordinal"
-        elif arabic and ((before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())):
+        elif arabic and ((before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha())
+                         or _in_model_code(text, start, end)):
             if not _startswith_any(text, end, self.code_units):
-                q.ignored = "code"   # 3C, 5G, ISO9001
+                q.ignored = "code"   # 3C, 5G, ISO9001, SCB13-1250
         elif arabic and len(q.text.replace(",", "").split(".")[0]) >= 9 and not self._unit_follows(text, end):
             q.ignored = "code"   # an ID, account or phone number without a unit
         return bool(q.ignored)
@@ -456,6 +463,19 @@ class QuantityFinder:
     def _unit_follows(self, text: str, pos: int) -> bool:
         """Whether a unit word or a 万/亿 scale follows `pos` (then a long digit run is still a quantity)."""
         return pos < len(text) and (text[pos] in BIG_UNITS or _startswith_any(text, pos, self.unit_words) != "")
+
+
+_CODE_CHARS = re.compile(r"[0-9a-z\-/.]*")
+
+
+def _in_model_code(text: str, start: int, end: int) -> bool:
+    """Whether the number at [start, end) is joined by a hyphen to a token with letters: KYN28-12 and SCB13-1250
+    are model designations, not 12 or 1250 of anything."""
+    head = text[:start]
+    token = head[len(head.rstrip("0123456789abcdefghijklmnopqrstuvwxyz-/.")):] + text[start:end]
+    after = _CODE_CHARS.match(text, end)
+    token += after.group() if after else ""
+    return "-" in token and any(ch.isascii() and ch.isalpha() for ch in token)
 
 
 @lru_cache(maxsize=1)
