@@ -84,14 +84,17 @@ def quarter_lists(text: str, lex: Lexicon) -> tuple[str, list[Fact]]:
 
 def quarters(readings: list[Reading], schema: FactSchema, today: date, context: Sequence[str]) -> None:
     """"一季度95，二季度102": a number in a clause naming a quarter is that quarter's part of the fact named
-    in the clause, earlier in the message or in the chat so far (from_quarters), else of 从业人数 for people."""
+    in the clause, earlier in the message or in the chat so far (from_quarters), else by a later clause that
+    only names it ("一季度二百九，…，这是我们从业人数"), else of 从业人数 for people."""
     bases = mean_parts(schema)
     by_part = {part: base for base, parts in bases.items() for part in parts}
     base = next((by_part[k] for k in reversed(context) if k in by_part), "")
-    for reading in readings:
+    named_in = [[m.field for t in r.terms for m in t.of("keyword") if m.field in bases] for r in readings]
+    only_named = [names if not r.facts and not r.leftovers else [] for names, r in zip(named_in, readings)]
+    for i, reading in enumerate(readings):
         named = [t for t in reading.terms if t.has("quarter_name")]
-        said = [m.field for t in reading.terms for m in t.of("keyword") if m.field in bases]
-        base = said[-1] if said else base
+        said = named_in[i]
+        base = said[-1] if said else base or next((later[0] for later in only_named[i + 1:] if later), "")
         if not named:
             continue
         n = int(next(m.value for m in named[0].of("quarter_name")))

@@ -156,6 +156,7 @@ class QuantityFinder:
         self.suffix_readings = _readings("number_suffix")
         self.connectors = _words("range_connectors")
         self.percent_prefix = _words("percent_prefix")
+        self.currency_prefix = _words("currency_prefix")
         self.ordinal_prefix = _words("ordinal_prefix")
         self.minus_prefix = _words("minus_prefix")
         self.implicit_readings: dict[str, str] = vocabulary["implicit_one"]
@@ -386,12 +387,16 @@ class QuantityFinder:
         return pos, False
 
     def _read_before(self, text: str, q: Quantity) -> None:
-        """Prefix hedges and bounds (大概, 不到, 不超过), 百分之, and a minus sign."""
+        """Prefix hedges and bounds (大概, 不到, 不超过), 百分之, a currency sign (¥) and a minus sign."""
         start = q.start
         word = _prefix(text, start, self.percent_prefix)
         if word:
             q.kind = "percent"
             start = text.rfind(word, 0, start)
+        sign = _prefix(text, start, self.currency_prefix)
+        if sign and q.kind in ("bare", "scaled"):
+            q.kind = "money"     # ¥96,000: 元 (¥9.6万 stays 万)
+            start = text.rfind(sign, 0, start)
         for _ in range(2):   # 大概不到300, 不到大概300
             bound_word = _prefix(text, start, self.prefix_words)
             if not bound_word:

@@ -23,25 +23,30 @@ _PUNCT = "，。；;！？!?\n、|｜…"
 def normalize(text: str) -> str:
     """NFKC (full-width ８５ → 85, ％ → %), control characters and stray spaces removed (a space between
     Chinese words is a clause break), 1200w → 1200万,
-    typing slips put right and dialect words read as standard ones (words.yaml typos: 高起 → 高企; dialect:
-    俺 → 我)."""
+    typing slips put right and dialect words read as standard ones (words.yaml typos: 高起 → 高企; pinyin:
+    ge体户 → 个体户; dialect: 俺 → 我)."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join("\n" if ch in "\r\n" else (" " if unicodedata.category(ch) in _CONTROL else ch) for ch in text)
     text = _SPACE.sub(_space, text)
     scales = word_lists()["letter_scales"]
     text = _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
-    return _typos().sub(lambda m: _replacements()[m.group()], text)
+    return _typos().sub(lambda m: _replacements()[m.group().lower()], text)
 
 
 @lru_cache(maxsize=1)
 def _replacements() -> dict[str, str]:
-    """Typing slips and 河南 dialect words (俺 → 我, 嘞 → 的, 仨 → 三个), read as the standard words."""
-    return {**word_lists()["dialect"], **word_lists()["typos"]}
+    """Typing slips, a character typed as its pinyin (ge体户 → 个体户) and 河南 dialect words (俺 → 我,
+    嘞 → 的, 仨 → 三个), read as the standard words."""
+    words = word_lists()
+    pinyin: dict[str, str] = words["pinyin"]
+    slips = {word[:i] + pinyin[ch] + word[i + 1:]: word for word in words["pinyin_words"]
+             for i, ch in enumerate(word) if ch in pinyin}
+    return {**slips, **words["dialect"], **words["typos"]}
 
 
 @lru_cache(maxsize=1)
 def _typos() -> re.Pattern[str]:
-    return re.compile("|".join(sorted(map(re.escape, _replacements()), key=len, reverse=True)))
+    return re.compile("|".join(sorted(map(re.escape, _replacements()), key=len, reverse=True)), re.IGNORECASE)
 
 
 def _space(match: re.Match[str]) -> str:
