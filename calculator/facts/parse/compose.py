@@ -123,10 +123,11 @@ def quarters(readings: list[Reading], schema: FactSchema, today: date, context: 
 
 def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
     """People counted by who they are: 我 + 我老婆 + 雇了两个人 = 4, and each kind of staff hired after it
-    (雇了厨师两个，服务员三个 = 2 + 2 + 3; 雇了个小工 = 1). Only when the message says how many work (a hiring
-    word, 没雇人, two or more of the family, or 就我 …) and gives no total. A people number right after the
-    family words is the family's own count (我和我妈两个人 = 2, 就我一个人 = 1): the total when nobody is hired,
-    else what the hired add to (就我一个人，雇了个小工 = 2)."""
+    (雇了厨师两个，服务员三个 = 2 + 2 + 3; 雇了个小工 = 1; 再加上收银的一个 = 1). Only when the message says how
+    many work (a hiring word, 没雇人, two or more of the family, or 就我 …) and gives no total. A people number
+    right after the family words is the family's own count (我和我妈两个人 = 2, 就我一个人 = 1): the total when
+    nobody is hired, else what the hired add to (就我一个人，雇了个小工 = 2); named by who they are, they are
+    others beside the family (我跟两个同学 = 1 + 2). 我 before a couple is one of it (我两口子 = 2)."""
     key = _people_field(schema)
     if key not in schema.fields or any(_keyword_fact(r, f, key) for r in readings for f in r.facts):
         return None
@@ -134,13 +135,20 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
     family_count: tuple[Reading, Quantity] | None = None
     hired: list[tuple[Reading, Quantity | None, float]] = []
     cue = False
+    nouns = tuple(lexicon(schema).words["person_nouns"])
     for reading in readings:
-        for t in reading.terms:
+        for k, t in enumerate(reading.terms):
             people = next((int(m.value) for m in t.of("household")), 0)
+            if people and t.text in _SELF and k + 1 < len(reading.terms) and reading.terms[k + 1].start == t.end and \
+                    any(int(m.value) >= 2 for m in reading.terms[k + 1].of("household")):
+                continue                     # 我两口子: I am one of the two
             if people:
                 nxt = next((q for q in reading.leftovers if q.kind in ("people", "classifier") and 0 <= q.start - t.end <= 3
                             and not any(ch in _ADDING for ch in reading.text[t.end:q.start])), None)
-                if nxt is not None:          # 我和我妈两个人: the number says how many they are
+                if nxt is not None and nxt.text.endswith(nouns):
+                    hired.append((reading, nxt, nxt.value))   # 我跟两个同学: others beside me
+                    cue = True
+                elif nxt is not None:        # 我和我妈两个人: the number says how many they are
                     family_count = family_count or (reading, nxt)
                 members.setdefault("我" if t.text in _SELF else t.text, people)
             if t.has("no_hire_words"):
@@ -158,7 +166,8 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
             if q.kind in ("people", "classifier") and all(q is not h for _, h, _ in hired) and (q is not (
                     family_count and family_count[1])) and (
                     any(ch in _ADDING for ch in reading.text[max(0, q.start - 3):q.start])
-                    or (hired and reading.has("role_words"))):   # 雇了厨师两个，服务员三个: each kind hired adds
+                    or (hired and (reading.has("role_words") or reading.text[:q.start].endswith("的")))):
+                # 雇了厨师两个，服务员三个 / 再加上收银的一个、理货的两个: each kind hired adds
                 hired.append((reading, q, q.value))
                 cue = True
     if family_count is not None and not hired:

@@ -31,7 +31,7 @@ _SCALE_AFTER_SUFFIX = {**SMALL_UNITS, **BIG_UNITS}  # 300多万: the scale comes
 _AFTER_NUMERAL = re.compile(r"个?(?P<more>多(?!少)|余|来(?!自|的时候))?个?(?P<scale>[十百千万亿](?!分))?")
 _FORMAL = set("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億")
 _HALF = re.compile(r"个?半([万亿])")
-_INTERVAL_READINGS = {"lai", "duo", "chutou", "below", "at_most", "above", "at_least", "range", "few"}
+_INTERVAL_READINGS = {"lai", "duo", "chutou", "order", "below", "at_most", "above", "at_least", "range", "few"}
 
 
 @dataclass
@@ -40,8 +40,8 @@ class Quantity:
 
     `value` is the number said (the low end of a range); `low`/`high` (None: unbounded) and their
     openness hold the interval the words give, equal to `value` for a plain number. `reading` says how
-    the words bound it (see words.yaml): "" | about | lai | duo | chutou | few | range | below | at_most
-    | above | at_least.
+    the words bound it (see words.yaml): "" | about | lai | duo | chutou | order | few | range | below
+    | at_most | above | at_least.
     """
 
     start: int
@@ -96,6 +96,8 @@ class Quantity:
             self.low, self.high, self.low_open, self.high_open = v, v + place, True, True
         elif reading == "chutou":
             self.low, self.high, self.low_open, self.high_open = v, v + place / 10, True, False
+        elif reading == "order":
+            self.low, self.high, self.low_open, self.high_open = v, v * 10, False, True
         elif reading in ("below", "at_most"):
             top = v if self.high is None else self.high
             self.low, self.high, self.low_open, self.high_open = None, top, False, reading == "below"
@@ -167,6 +169,9 @@ class QuantityFinder:
         self.some_of: dict[str, dict[str, float | bool]] = vocabulary["some_of_unit"]
         some = "|".join(sorted(map(re.escape, self.some_of), key=len, reverse=True))
         self.some = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<word>{some})(?P<unit>[十百千万])(?P<scale>[万亿])?")
+        halves = "|".join(sorted(map(re.escape, (w for w in self.some_of if len(w) > 1)), key=len, reverse=True))
+        self.some_after = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<base>[{_CN_START}]*[十百千万])(?P<word>{halves})"
+                                     rf"(?P<unit>[十百千])?(?P<scale>[万亿])?")
         under = "|".join(map(re.escape, vocabulary["just_under"]))
         self.just_under = re.compile(
             rf"(?<![0-9{CN_NUMERAL_CHARS}])(?:{under})(?P<digit>[一二两三四五六七八九])(?P<unit>[十百千万])(?P<scale>[万亿])?")
@@ -193,10 +198,14 @@ class QuantityFinder:
             found.append(self._relative_month(m, today))
             chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
         scan = "".join(chars)
-        for pattern, make in ((self.some, self._some), (self.just_under, self._just_under), (self.hundred, self._hundred),
+        for pattern, make in ((self.some_after, self._some_after), (self.some, self._some),
+                              (self.just_under, self._just_under), (self.hundred, self._hundred),
                               (self.implicit, self._implicit_one), (self.ba, self._ba)):
             for m in pattern.finditer(scan):
-                found.append(make(scan, m))
+                vague = make(scan, m)
+                if vague is None:
+                    continue
+                found.append(vague)
                 chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
             scan = "".join(chars)
         numbers = [self._number(scan, m) for m in _NUMERAL.finditer(scan)]
@@ -248,6 +257,19 @@ class QuantityFinder:
         unit = _SCALE_AFTER_SUFFIX[m.group("unit")]
         r = self.some_of[m.group("word")]
         low, high = float(r["low"]) * unit, float(r["high"]) * unit
+        return self._scaled(text, m, low, low, high, bool(r["low_open"]), bool(r["high_open"]))
+
+    def _some_after(self, text: str, m: re.Match[str]) -> Quantity | None:
+        """一百大几十人 → [150, 200); 一千大几百 → [1500, 2000); 十大几 → [15, 20): the half of the place below the
+        number, added to it."""
+        base = parse_numeral(m.group("base"))
+        if base is None or base.is_range:
+            return None
+        unit = _SCALE_AFTER_SUFFIX[m.group("unit")] if m.group("unit") else base.place / 10
+        if unit >= base.place:
+            return None
+        r = self.some_of[m.group("word")]
+        low, high = base.low + float(r["low"]) * unit, base.low + float(r["high"]) * unit
         return self._scaled(text, m, low, low, high, bool(r["low_open"]), bool(r["high_open"]))
 
     def _just_under(self, text: str, m: re.Match[str]) -> Quantity:

@@ -91,17 +91,22 @@ _SENTENCE_END = "。！？!?\n"
 
 
 def split_clauses(text: str) -> list[Clause]:
-    """Clauses split on punctuation, non-thousands commas and the clause-break words of words.yaml
-    (a break word starts the next clause: "另外还有没开票的收入" keeps its 另外)."""
+    """Clauses split on punctuation, non-thousands commas, a bracket that says a part (（含…）, （其中…）) and
+    the clause-break words of words.yaml (a break word starts the next clause: "另外还有没开票的收入" keeps its
+    另外)."""
     breaks = sorted(word_lists()["clause_breaks"], key=len, reverse=True)
+    parts = tuple(word_lists()["part_of"])
     clauses: list[Clause] = []
     start = 0
     i = 0
+    bracket = False
     while i < len(text):
         ch = text[i]
         cut = 0
         if ch in _PUNCT or (ch == "," and not _is_thousands_comma(text, i)):
             cut = 1
+        elif (ch == "(" and text.startswith(parts, i + 1)) or (ch == ")" and bracket):
+            cut, bracket = 1, ch == "("      # 186人（含劳务派遣14人）: the bracket is a clause of its own
         elif i > start:
             for word in breaks:
                 if text.startswith(word, i):
