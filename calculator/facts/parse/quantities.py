@@ -384,7 +384,8 @@ class QuantityFinder:
             pos = m.end("more")
         pos, unit = self._unit(text, q, pos)
         for _ in range(2):
-            word = next(((w, r) for w, r in self.suffix_readings if text.startswith(w, pos)), None)
+            word = next(((w, r) for w, r in self.suffix_readings if text.startswith(w, pos)
+                         and (not w.isascii() or self._ends_sign(text, pos + len(w)))), None)
             if word is None:
                 break
             q.widen(word[1])
@@ -392,6 +393,11 @@ class QuantityFinder:
         if not unit:           # 二十好几个人: the unit after the hedge
             pos, _ = self._unit(text, q, pos)
         q.end = pos
+
+    def _ends_sign(self, text: str, pos: int) -> bool:
+        """A sign after a number (100+) bounds it when the number ends there or its unit follows; before
+        another word or number it joins them (正式工280+派遣40)."""
+        return pos >= len(text) or not text[pos].isalnum() or _startswith_any(text, pos, self.unit_words) != ""
 
     def _unit(self, text: str, q: Quantity, pos: int) -> tuple[int, bool]:
         """The unit word at `pos` (人, 万元, 个月 …) sets the quantity's kind; returns the new position."""
