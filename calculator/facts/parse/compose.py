@@ -85,14 +85,17 @@ def quarter_lists(text: str, lex: Lexicon) -> tuple[str, list[Fact]]:
 
 def quarters(readings: list[Reading], schema: FactSchema, today: date, context: Sequence[str]) -> None:
     """"一季度95，二季度102": a number in a clause naming a quarter is that quarter's part of the fact named
-    in the clause, earlier in the message or in the chat so far (from_quarters), else of 从业人数 for people."""
+    in the clause, earlier in the message or in the chat so far (from_quarters), else by a later clause that
+    only names it ("一季度二百九，…，这是我们从业人数"), else of 从业人数 for people."""
     bases = mean_parts(schema)
     by_part = {part: base for base, parts in bases.items() for part in parts}
     base = next((by_part[k] for k in reversed(context) if k in by_part), "")
-    for reading in readings:
+    named_in = [[m.field for t in r.terms for m in t.of("keyword") if m.field in bases] for r in readings]
+    only_named = [names if not r.facts and not r.leftovers else [] for names, r in zip(named_in, readings)]
+    for i, reading in enumerate(readings):
         named = [t for t in reading.terms if t.has("quarter_name")]
-        said = [m.field for t in reading.terms for m in t.of("keyword") if m.field in bases]
-        base = said[-1] if said else base
+        said = named_in[i]
+        base = said[-1] if said else base or next((later[0] for later in only_named[i + 1:] if later), "")
         if not named:
             continue
         n = int(next(m.value for m in named[0].of("quarter_name")))
@@ -121,10 +124,11 @@ def quarters(readings: list[Reading], schema: FactSchema, today: date, context: 
 
 def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
     """People counted by who they are: 我 + 我老婆 + 雇了两个人 = 4, and each kind of staff hired after it
-    (雇了厨师两个，服务员三个 = 2 + 2 + 3; 雇了个小工 = 1). Only when the message says how many work (a hiring
-    word, 没雇人, two or more of the family, or 就我 …) and gives no total. A people number right after the
-    family words is the family's own count (我和我妈两个人 = 2, 就我一个人 = 1): the total when nobody is hired,
-    else what the hired add to (就我一个人，雇了个小工 = 2)."""
+    (雇了厨师两个，服务员三个 = 2 + 2 + 3; 雇了个小工 = 1; 再加上收银的一个 = 1). Only when the message says how
+    many work (a hiring word, 没雇人, two or more of the family, or 就我 …) and gives no total. A people number
+    right after the family words is the family's own count (我和我妈两个人 = 2, 就我一个人 = 1): the total when
+    nobody is hired, else what the hired add to (就我一个人，雇了个小工 = 2); named by who they are, they are
+    others beside the family (我跟两个同学 = 1 + 2). 我 before a couple is one of it (我两口子 = 2)."""
     key = _people_field(schema)
     if key not in schema.fields or any(_keyword_fact(r, f, key) for r in readings for f in r.facts):
         return None
@@ -133,15 +137,22 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
     hired: list[tuple[Reading, Quantity | None, float]] = []
     staff: list[tuple[Reading, Quantity | None, float]] = []
     cue = joined = False
+    nouns = tuple(lexicon(schema).words["person_nouns"])
     for reading in readings:
         if reading.mode:
             continue                         # 要是我再雇二十个人: a supposition counts nobody
-        for t in reading.terms:
+        for k, t in enumerate(reading.terms):
             people = next((int(m.value) for m in t.of("household")), 0)
+            if people and t.text in _SELF and k + 1 < len(reading.terms) and reading.terms[k + 1].start == t.end and \
+                    any(int(m.value) >= 2 for m in reading.terms[k + 1].of("household")):
+                continue                     # 我两口子: I am one of the two
             if people:
                 nxt = next((q for q in reading.leftovers if q.kind in ("people", "classifier") and 0 <= q.start - t.end <= 3
                             and not any(ch in _ADDING for ch in reading.text[t.end:q.start])), None)
-                if nxt is not None:          # 我和我妈两个人: the number says how many they are
+                if nxt is not None and nxt.text.endswith(nouns):
+                    hired.append((reading, nxt, nxt.value))   # 我跟两个同学: others beside me
+                    cue = True
+                elif nxt is not None:        # 我和我妈两个人: the number says how many they are
                     family_count = family_count or (reading, nxt)
                 members.setdefault("我" if t.text in _SELF else t.text, people)
             if t.has("no_hire_words"):
@@ -165,8 +176,8 @@ def household(readings: list[Reading], schema: FactSchema) -> Fact | None:
             if any(ch in _ADDING for ch in reading.text[max(0, q.start - 3):q.start]):
                 hired.append((reading, q, q.value))
                 cue = True
-            elif reading.has("role_words"):
-                staff.append((reading, q, q.value))
+            elif reading.has("role_words") or reading.text[:q.start].endswith("的"):
+                staff.append((reading, q, q.value))       # 再加上收银的一个、理货的两个
     if hired or sum(members.values()) >= 2:   # 雇了厨师两个，服务员三个 / 后厨三个师傅…我和我老公: each kind adds
         hired += staff
         cue = cue or bool(staff)

@@ -237,6 +237,7 @@ class ClauseReader:
         if any(t.has("contact_words") for t in terms):
             for q in quantities:
                 q.ignored = q.ignored or "contact"
+        self._unit_before(lowered, terms, quantities)
         self._labelled(text, terms, reading)
         self._credit_code(text, lowered, terms, reading)
         self._owned(terms, quantities, reading)
@@ -247,6 +248,14 @@ class ClauseReader:
         self._choices(text, lowered, terms, reading, used_terms)
         self._name_only(text, terms, reading)
         return reading
+
+    def _unit_before(self, text: str, terms: list[Term], quantities: list[Quantity]) -> None:
+        """"人二十", "人一百多": a unit said before a bare number (words.yaml units_before), not inside a word."""
+        units: dict[str, str] = self.lexicon.words["units_before"]
+        for q in quantities:
+            unit = next((u for u in units if text[:q.start].endswith(u)), "")
+            if q.kind in ("bare", "classifier") and unit and not any(t.start < q.start <= t.end for t in terms):
+                q.kind = units[unit]
 
     def _name_only(self, text: str, terms: list[Term], reading: Reading) -> None:
         """"许昌恒瑞高新材料有限公司": a clause that is a company name (or a name read from its label) names the
@@ -262,13 +271,16 @@ class ClauseReader:
                              if f.field in ("name", "entity_type") or not (f.span and f.span in inside)]
 
     def _labelled(self, text: str, terms: list[Term], reading: Reading) -> None:
-        """"企业名称：许昌瑞丰发制品有限公司": a text field named by its label takes the rest of the clause."""
+        """"企业名称：许昌瑞丰发制品有限公司": a text field named by its label takes the rest of the clause, unless
+        that is a placeholder (（略）, 暂无: words.yaml placeholders)."""
         for t in terms:
             for m in t.of("keyword"):
                 rest = text[t.end:]
                 if self.schema.fields[m.field].type == "str" and (rest[:1] in (":", "：") or rest.startswith(("是", "叫", "为"))):
                     value = rest.lstrip(":：是叫为 ").strip()
-                    if value:
+                    if value.strip("()（）[]【】 ").lower() in self.lexicon.words["placeholders"]:
+                        reading.acknowledged = True
+                    elif value:
                         reading.facts.append(Fact(m.field, value, text[t.start:]))
                     return
 
@@ -482,7 +494,7 @@ class ClauseReader:
         """Whether a certification named in this clause is held now, from the cues around it.
 
         Lapsed, never recognised (还没评上), aimed at or past → not held; still valid → held; recognised in a year said in full
-        ("2024年拿到的") → the year only (None); a question about it → None; otherwise held. With
+        ("2024年拿到的") or a certificate's year ("证书21年的") → the year only (None); a question about it → None; otherwise held. With
         `cues_only` (no certification named) only an explicit cue counts.
         """
         if reading.mode == "hypothetical":
@@ -495,7 +507,8 @@ class ClauseReader:
             return False
         if cues_only or reading.mode in ("question", "hypothetical"):
             return None
-        if "recognised" in cues and _full_year(reading.text):
+        dated = any(f.field in self.lexicon.words["certificate_of"] for f in reading.facts)   # 高企证书21年的
+        if ("recognised" in cues or dated) and _full_year(reading.text):
             return None
         return True
 
@@ -690,8 +703,9 @@ def _names_goods(text: str, m: re.Match[str]) -> bool:
 
 
 def _inside_keyword(terms: list[Term], pos: int, verbs: set[str]) -> bool:
-    """Whether the verb at `pos` is part of a longer keyword (销售额, 销售收入), not a verb of its own."""
-    return any(t.start <= pos < t.end and t.has("keyword") and t.text not in verbs for t in terms)
+    """Whether the verb at `pos` is part of a longer keyword (销售额, 销售收入) or neutral phrase (经营范围), not a
+    verb of its own."""
+    return any(t.start <= pos < t.end and (t.has("keyword") or t.has("neutral")) and t.text not in verbs for t in terms)
 
 
 def _affirmed(terms: list[Term], i: int) -> bool:

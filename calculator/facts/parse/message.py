@@ -237,13 +237,14 @@ def _sales_fields(lex: Lexicon) -> set[str]:
 def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str | None, today: date,
                      correction: bool, context: Sequence[str]) -> set[int]:
     """Numbers no keyword claimed: a correction's number replaces the fact said last (in this message, else
-    in the chat so far), then the asked field takes the first that fits, then the unit's default field
-    (人 → 从业人数). Returns the ids of the quantities used."""
+    in the chat so far), then a sum said per quarter is the quarterly sales, then the asked field takes the
+    first that fits, then the unit's default field (人 → 从业人数). Returns the ids of the quantities used."""
     words = lexicon(schema).words
     defaults: dict[str, str] = words["default_field_by_unit"]
     people_words: list[str] = [*words["people_context"], *words["person_nouns"]]
     last_year = set(words["last_year_fields"])
     heads: dict[str, str] = words["head_words"]
+    quarter_sales = next((t["quarter"] for t in words["period_override"].values() if t.get("quarter") in schema.fields), "")
     used: set[int] = set()
     fields = schema.fields
     said = [f.field for r in readings for f in r.facts]
@@ -265,6 +266,8 @@ def _place_leftovers(schema: FactSchema, readings: list[Reading], expected: str 
                 recent = [*context, *said]
                 key = next((k for k in reversed(recent) if k in fields and fits(schema, q, k)), "")
                 how = "stated"
+            if not key and q.kind in ("money", "scaled") and reading.has("quarter_words") and quarter_sales:
+                key, how = quarter_sales, "stated"      # 小规模 季度28万: a sum said per quarter is its sales
             if not key and not expected_taken and expected and fits(schema, q, expected):
                 key, how, expected_taken = expected, "answer", True
             if not key and q.kind in defaults:

@@ -34,7 +34,7 @@ _FORMAL = set("壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億")
 _HALF = re.compile(r"个?半([万亿])")
 # 占六成, 七成以上: tenths are a percentage (not 成本, 成立, 成功 …)
 _TENTHS = re.compile(r"(?<![0-9零一二两三四五六七八九十百千万])(?P<digit>[一二两三四五六七八九]|[1-9])成(?![本立功交员品果绩为长都熟型])")
-_INTERVAL_READINGS = {"lai", "duo", "chutou", "below", "at_most", "above", "at_least", "range", "few"}
+_INTERVAL_READINGS = {"lai", "duo", "chutou", "order", "below", "at_most", "above", "at_least", "range", "few"}
 
 
 @dataclass
@@ -43,8 +43,8 @@ class Quantity:
 
     `value` is the number said (the low end of a range); `low`/`high` (None: unbounded) and their
     openness hold the interval the words give, equal to `value` for a plain number. `reading` says how
-    the words bound it (see words.yaml): "" | about | lai | duo | chutou | few | range | below | at_most
-    | above | at_least.
+    the words bound it (see words.yaml): "" | about | lai | duo | chutou | order | few | range | below
+    | at_most | above | at_least.
     """
 
     start: int
@@ -101,6 +101,8 @@ class Quantity:
             self.low, self.high, self.low_open, self.high_open = v, v + place, True, True
         elif reading == "chutou":
             self.low, self.high, self.low_open, self.high_open = v, v + place / 10, True, False
+        elif reading == "order":
+            self.low, self.high, self.low_open, self.high_open = v, v * 10, False, True
         elif reading in ("below", "at_most"):
             top = v if self.high is None else self.high
             self.low, self.high, self.low_open, self.high_open = None, top, False, reading == "below"
@@ -161,6 +163,7 @@ class QuantityFinder:
         self.suffix_readings = _readings("number_suffix")
         self.connectors = _words("range_connectors")
         self.percent_prefix = _words("percent_prefix")
+        self.currency_prefix = _words("currency_prefix")
         self.ordinal_prefix = _words("ordinal_prefix")
         self.minus_prefix = _words("minus_prefix")
         self.implicit_readings: dict[str, str] = vocabulary["implicit_one"]
@@ -171,6 +174,9 @@ class QuantityFinder:
         self.some_of: dict[str, dict[str, float | bool]] = vocabulary["some_of_unit"]
         some = "|".join(sorted(map(re.escape, self.some_of), key=len, reverse=True))
         self.some = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<word>{some})(?P<unit>[十百千万])(?P<scale>[万亿])?")
+        halves = "|".join(sorted(map(re.escape, (w for w in self.some_of if len(w) > 1)), key=len, reverse=True))
+        self.some_after = re.compile(rf"(?<![0-9{CN_NUMERAL_CHARS}])(?P<base>[{_CN_START}]*[十百千万])(?P<word>{halves})"
+                                     rf"(?P<unit>[十百千])?(?P<scale>[万亿])?")
         under = "|".join(map(re.escape, vocabulary["just_under"]))
         self.just_under = re.compile(
             rf"(?<![0-9{CN_NUMERAL_CHARS}])(?:{under})(?P<digit>[一二两三四五六七八九])(?P<unit>[十百千万])(?P<scale>[万亿])?")
@@ -201,11 +207,14 @@ class QuantityFinder:
             found.append(self._relative_month(m, today))
             chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
         scan = "".join(chars)
-        for pattern, make in ((_TENTHS, self._tenths), (self.some, self._some), (self.just_under, self._just_under),
-                              (self.hundred, self._hundred),
+        for pattern, make in ((_TENTHS, self._tenths), (self.some_after, self._some_after), (self.some, self._some),
+                              (self.just_under, self._just_under), (self.hundred, self._hundred),
                               (self.implicit, self._implicit_one), (self.ba, self._ba)):
             for m in pattern.finditer(scan):
-                found.append(make(scan, m))
+                vague = make(scan, m)
+                if vague is None:
+                    continue
+                found.append(vague)
                 chars[m.start():m.end()] = "\x00" * (m.end() - m.start())
             scan = "".join(chars)
         numbers = [self._number(scan, m) for m in _NUMERAL.finditer(scan)]
@@ -257,6 +266,19 @@ class QuantityFinder:
         unit = _SCALE_AFTER_SUFFIX[m.group("unit")]
         r = self.some_of[m.group("word")]
         low, high = float(r["low"]) * unit, float(r["high"]) * unit
+        return self._scaled(text, m, low, low, high, bool(r["low_open"]), bool(r["high_open"]))
+
+    def _some_after(self, text: str, m: re.Match[str]) -> Quantity | None:
+        """一百大几十人 → [150, 200); 一千大几百 → [1500, 2000); 十大几 → [15, 20): the half of the place below the
+        number, added to it."""
+        base = parse_numeral(m.group("base"))
+        if base is None or base.is_range:
+            return None
+        unit = _SCALE_AFTER_SUFFIX[m.group("unit")] if m.group("unit") else base.place / 10
+        if unit >= base.place:
+            return None
+        r = self.some_of[m.group("word")]
+        low, high = base.low + float(r["low"]) * unit, base.low + float(r["high"]) * unit
         return self._scaled(text, m, low, low, high, bool(r["low_open"]), bool(r["high_open"]))
 
     def _just_under(self, text: str, m: re.Match[str]) -> Quantity:
@@ -383,7 +405,8 @@ class QuantityFinder:
             pos = m.end("more")
         pos, unit = self._unit(text, q, pos)
         for _ in range(2):
-            word = next(((w, r) for w, r in self.suffix_readings if text.startswith(w, pos)), None)
+            word = next(((w, r) for w, r in self.suffix_readings if text.startswith(w, pos)
+                         and (not w.isascii() or self._ends_sign(text, pos + len(w)))), None)
             if word is None:
                 break
             q.widen(word[1])
@@ -391,6 +414,11 @@ class QuantityFinder:
         if not unit:           # 二十好几个人: the unit after the hedge
             pos, _ = self._unit(text, q, pos)
         q.end = pos
+
+    def _ends_sign(self, text: str, pos: int) -> bool:
+        """A sign after a number (100+) bounds it when the number ends there or its unit follows; before
+        another word or number it joins them (正式工280+派遣40)."""
+        return pos >= len(text) or not text[pos].isalnum() or _startswith_any(text, pos, self.unit_words) != ""
 
     def _unit(self, text: str, q: Quantity, pos: int) -> tuple[int, bool]:
         """The unit word at `pos` (人, 万元, 个月 …) sets the quantity's kind; returns the new position."""
@@ -408,12 +436,16 @@ class QuantityFinder:
         return pos, False
 
     def _read_before(self, text: str, q: Quantity) -> None:
-        """Prefix hedges and bounds (大概, 不到, 不超过), 百分之, and a minus sign."""
+        """Prefix hedges and bounds (大概, 不到, 不超过), 百分之, a currency sign (¥) and a minus sign."""
         start = q.start
         word = _prefix(text, start, self.percent_prefix)
         if word:
             q.kind = "percent"
             start = text.rfind(word, 0, start)
+        sign = _prefix(text, start, self.currency_prefix)
+        if sign and q.kind in ("bare", "scaled"):
+            q.kind = "money"     # ¥96,000: 元 (¥9.6万 stays 万)
+            start = text.rfind(sign, 0, start)
         for _ in range(2):   # 大概不到300, 不到大概300
             bound_word = _prefix(text, start, self.prefix_words)
             if not bound_word:

@@ -23,25 +23,30 @@ _PUNCT = "，。；;！？!?\n、|｜…"
 def normalize(text: str) -> str:
     """NFKC (full-width ８５ → 85, ％ → %), control characters and stray spaces removed (a space between
     Chinese words is a clause break), 1200w → 1200万,
-    typing slips put right and dialect words read as standard ones (words.yaml typos: 高起 → 高企; dialect:
-    俺 → 我)."""
+    typing slips put right and dialect words read as standard ones (words.yaml typos: 高起 → 高企; pinyin:
+    ge体户 → 个体户; dialect: 俺 → 我)."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join("\n" if ch in "\r\n" else (" " if unicodedata.category(ch) in _CONTROL else ch) for ch in text)
     text = _SPACE.sub(_space, text)
     scales = word_lists()["letter_scales"]
     text = _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
-    return _typos().sub(lambda m: _replacements()[m.group()], text)
+    return _typos().sub(lambda m: _replacements()[m.group().lower()], text)
 
 
 @lru_cache(maxsize=1)
 def _replacements() -> dict[str, str]:
-    """Typing slips and 河南 dialect words (俺 → 我, 嘞 → 的, 仨 → 三个), read as the standard words."""
-    return {**word_lists()["dialect"], **word_lists()["typos"]}
+    """Typing slips, a character typed as its pinyin (ge体户 → 个体户) and 河南 dialect words (俺 → 我,
+    嘞 → 的, 仨 → 三个), read as the standard words."""
+    words = word_lists()
+    pinyin: dict[str, str] = words["pinyin"]
+    slips = {word[:i] + pinyin[ch] + word[i + 1:]: word for word in words["pinyin_words"]
+             for i, ch in enumerate(word) if ch in pinyin}
+    return {**slips, **words["dialect"], **words["typos"]}
 
 
 @lru_cache(maxsize=1)
 def _typos() -> re.Pattern[str]:
-    return re.compile("|".join(sorted(map(re.escape, _replacements()), key=len, reverse=True)))
+    return re.compile("|".join(sorted(map(re.escape, _replacements()), key=len, reverse=True)), re.IGNORECASE)
 
 
 def _space(match: re.Match[str]) -> str:
@@ -86,17 +91,22 @@ _SENTENCE_END = "。！？!?\n"
 
 
 def split_clauses(text: str) -> list[Clause]:
-    """Clauses split on punctuation, non-thousands commas and the clause-break words of words.yaml
-    (a break word starts the next clause: "另外还有没开票的收入" keeps its 另外)."""
+    """Clauses split on punctuation, non-thousands commas, a bracket that says a part (（含…）, （其中…）) and
+    the clause-break words of words.yaml (a break word starts the next clause: "另外还有没开票的收入" keeps its
+    另外)."""
     breaks = sorted(word_lists()["clause_breaks"], key=len, reverse=True)
+    parts = tuple(word_lists()["part_of"])
     clauses: list[Clause] = []
     start = 0
     i = 0
+    bracket = False
     while i < len(text):
         ch = text[i]
         cut = 0
         if ch in _PUNCT or (ch == "," and not _is_thousands_comma(text, i)):
             cut = 1
+        elif (ch == "(" and text.startswith(parts, i + 1)) or (ch == ")" and bracket):
+            cut, bracket = 1, ch == "("      # 186人（含劳务派遣14人）: the bracket is a clause of its own
         elif i > start:
             for word in breaks:
                 if text.startswith(word, i):
