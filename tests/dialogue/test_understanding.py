@@ -19,10 +19,15 @@ SETS = DATA / "understanding"
 # floor each score must keep. Verdicts count where the catalog's rules already agree with the set on its
 # expected facts (the rest are choices of the law integration the set reads otherwise: see the README).
 FLOORS = {
-    ("descriptions", "tune"): {"facts": 0.976, "verdicts": 1.0},   # d153 now gives own_farm_produce (自己育苗自己卖), a fact the set predates
-    ("descriptions", "heldout"): {"facts": 0.895, "verdicts": 0.963},
-    ("chats", "tune"): {"facts": 0.952, "verdicts": 1.0},
-    ("chats", "heldout"): {"facts": 0.857, "verdicts": 0.946},
+    ("descriptions", "tune"): {"facts": 0.974, "verdicts": 1.0},
+    ("descriptions", "heldout"): {"facts": 0.898, "verdicts": 0.969},
+    ("chats", "tune"): {"facts": 0.956, "verdicts": 1.0},
+    ("chats", "heldout"): {"facts": 0.866, "verdicts": 0.964},
+    # The second sets (round 3), by two more authors: their held-out thirds measure how the reading generalises.
+    ("descriptions_2", "tune"): {"facts": 0.968, "verdicts": 0.992},
+    ("descriptions_2", "heldout"): {"facts": 0.872, "verdicts": 0.902},
+    ("chats_2", "tune"): {"facts": 0.927, "verdicts": 0.985},
+    ("chats_2", "heldout"): {"facts": 0.862, "verdicts": 0.948},
 }
 
 
@@ -46,6 +51,9 @@ def test_the_sets_keep_their_split() -> None:
     descriptions, chats = read_set(SETS / "descriptions.yaml"), read_set(SETS / "chats.yaml")
     assert (len(descriptions), sum(e["split"] == "heldout" for e in descriptions)) == (222, 74)
     assert (len(chats), sum(e["split"] == "heldout" for e in chats)) == (52, 17)
+    descriptions, chats = read_set(SETS / "descriptions_2.yaml"), read_set(SETS / "chats_2.yaml")
+    assert (len(descriptions), sum(e["split"] == "heldout" for e in descriptions)) == (246, 82)
+    assert (len(chats), sum(e["split"] == "heldout" for e in chats)) == (84, 28)
 
 
 def test_a_right_fact() -> None:
