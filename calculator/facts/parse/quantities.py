@@ -262,7 +262,7 @@ class QuantityFinder:
         return q
 
     def _some(self, text: str, m: re.Match[str]) -> Quantity:
-        """几十万 → (10万, 100万); 大几十万 → [50万, 100万); 几百人 → (100, 1000) (words.yaml some_of_unit)."""
+        """几十万 → [20万, 100万); 大几十万 → [50万, 100万); 几百人 → [200, 1000) (words.yaml some_of_unit)."""
         unit = _SCALE_AFTER_SUFFIX[m.group("unit")]
         r = self.some_of[m.group("word")]
         low, high = float(r["low"]) * unit, float(r["high"]) * unit
