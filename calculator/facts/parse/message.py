@@ -336,8 +336,9 @@ def _not_this_year(lex: Lexicon, readings: list[Reading], facts: list[Fact], con
 
 def _last_year(lex: Lexicon, readings: list[Reading], facts: list[Fact], today: date) -> list[Fact]:
     """"今年营收1500万，去年1000万": of a 上年度 fact said for several years, the one said for last year."""
-    def when(reading: Reading) -> str:
-        back = {int(m.value) for t in reading.terms for m in t.of("relative_year")}
+    def when(reading: Reading) -> str:   # 今年 may hide inside a keyword (今年应纳税所得额: 年应纳税所得额)
+        back = {int(m.value) for t in reading.terms for m in t.of("relative_year")} | {
+            b for w, b in lex.words["relative_years"].items() if w in reading.text}
         if 1 in back or f"{today.year - 1}年" in reading.text:
             return "last"
         return "other" if back or re.search(r"(?:19|20)\d{2}年", reading.text) else ""
