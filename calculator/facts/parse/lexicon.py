@@ -30,7 +30,7 @@ WORD_CATEGORIES = (
     "additive_words", "hypothetical", "reality", "future", "past",
     "other_party_prefix", "registration_words", "secondary_place_words", "industry_anchors", "clause_breaks",
     "outsourced", "question_words", "some_words", "total_words", "contrast_words", "role_words", "own_sale_words",
-    "moved_words", "span_words", "each_place_words",
+    "moved_words", "span_words", "each_place_words", "plain_words",
 )
 # Tables of words.yaml whose words are scanned under the table's name (a reading each: number_prefix → about …).
 WORD_TABLES = ("number_prefix", "number_suffix", "certificate_cues")

@@ -336,8 +336,9 @@ def _not_this_year(lex: Lexicon, readings: list[Reading], facts: list[Fact], con
 
 def _last_year(lex: Lexicon, readings: list[Reading], facts: list[Fact], today: date) -> list[Fact]:
     """"今年营收1500万，去年1000万": of a 上年度 fact said for several years, the one said for last year."""
-    def when(reading: Reading) -> str:
-        back = {int(m.value) for t in reading.terms for m in t.of("relative_year")}
+    def when(reading: Reading) -> str:   # 今年 may hide inside a keyword (今年应纳税所得额: 年应纳税所得额)
+        back = {int(m.value) for t in reading.terms for m in t.of("relative_year")} | {
+            b for w, b in lex.words["relative_years"].items() if w in reading.text}
         if 1 in back or f"{today.year - 1}年" in reading.text:
             return "last"
         return "other" if back or re.search(r"(?:19|20)\d{2}年", reading.text) else ""
@@ -441,7 +442,7 @@ def _orphan_status(lex: Lexicon, readings: list[Reading], facts: list[Fact], con
 
 def _certificate_years(lex: Lexicon, readings: list[Reading], facts: list[Fact], context: Sequence[str]) -> list[Fact]:
     """A year of recognition belongs to its certificate (words.yaml certificate_of: the 高企): only when the
-    message or the chat so far names it and the clause names no other certification ("去年评上了专精特新" has
+    message or the chat so far names it (or another of its facts: 今年重新认定的) and the clause names no other certification ("去年评上了专精特新" has
     no 高企 year); said several times (2017年首次认定，2023年重新认定) the latest year wins."""
     owners: dict[str, str] = lex.words["certificate_of"]
     status = set(lex.schema.sets.get("certifications", ()))
@@ -450,7 +451,8 @@ def _certificate_years(lex: Lexicon, readings: list[Reading], facts: list[Fact],
     for key in years:
         owner = owners[key]
         known = owner in context or any(k in context for k, o in owners.items() if o == owner) or any(
-            m.field == owner for r in readings for t in r.terms for m in t.of("keyword"))
+            m.field == owner for r in readings for t in r.terms for m in t.of("keyword")) or any(
+            owners.get(f.field) == owner and f.field != key for r in readings for f in r.facts)   # 重新认定: the 高企's
         own: list[Fact] = []
         for r in readings:
             other = any(m.field in status and m.field != owner for t in r.terms for m in t.of("keyword"))
