@@ -315,7 +315,7 @@ class ClauseReader:
         q_done: set[int] = set()
         used_terms: set[int] = set()
         daily = any(t.has("daily_words") for t in terms)
-        for qi, ti, key, how in self._pairs(terms, live):
+        for qi, ti, key, how in self._pairs(text, terms, live):
             if qi in q_done or ti in used_terms:
                 continue
             q_done.add(qi)
@@ -348,11 +348,13 @@ class ClauseReader:
     def _sales_fields(self) -> set[str]:
         return {key for table in self.period_override.values() for key in table.values()} | set(self.period_override)
 
-    def _pairs(self, terms: list[Term], live: list[Quantity]) -> list[tuple[int, int, str, str]]:
+    def _pairs(self, text: str, terms: list[Term], live: list[Quantity]) -> list[tuple[int, int, str, str]]:
         """(quantity index, term index, field, how) for every keyword a number fits, nearest first.
 
         A keyword with another number between it and this one is pushed back, so "员工85人参保80人"
-        gives 参保 the 80. `how` is "direct" or the conversion that turns the number into the field.
+        gives 参保 the 80. A keyword followed by 是/为/： introduces the number after it, so it is pushed back
+        from a number before it ("利润去年是一百八九十万资产是两千多万"). `how` is "direct" or the conversion that
+        turns the number into the field.
         """
         scored: list[tuple[float, int, int, str, str]] = []
         for qi, q in enumerate(live):
@@ -365,6 +367,8 @@ class ClauseReader:
                     d = _distance(t, q) + (0.25 if how != "direct" else 0)
                     if any(_between(x, t, q) for x in others):
                         d += 100
+                    if t.start >= q.end and text.startswith(_COPULAS, t.end):
+                        d += 2
                     scored.append((d, qi, ti, m.field, how))
         scored.sort(key=lambda p: (p[0], p[1], p[2]))
         return [(qi, ti, key, how) for _, qi, ti, key, how in scored]
@@ -660,6 +664,9 @@ def _has_content(text: str, terms: list[Term]) -> bool:
 
 def _has_numeral(text: str) -> bool:
     return any(ch in "〇零一二两三四五六七八九十百千万亿" or ch.isdigit() for ch in text)
+
+
+_COPULAS = ("是", "为", ":", "：")
 
 
 def _distance(t: Term, q: Quantity) -> float:

@@ -35,12 +35,15 @@ def normalize(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _replacements() -> dict[str, str]:
-    """Typing slips, a character typed as its pinyin (ge体户 → 个体户) and 河南 dialect words (俺 → 我,
+    """Typing slips, a character typed as its pinyin (ge体户 → 个体户) or a homophone (个题户) and 河南 dialect words (俺 → 我,
     嘞 → 的, 仨 → 三个), read as the standard words."""
     words = word_lists()
     pinyin: dict[str, str] = words["pinyin"]
     slips = {word[:i] + pinyin[ch] + word[i + 1:]: word for word in words["pinyin_words"]
              for i, ch in enumerate(word) if ch in pinyin}
+    sounds: dict[str, list[str]] = words["homophones"]
+    slips |= {word[:i] + alike + word[i + 1:]: word for word in [*words["pinyin_words"], *words["homophone_words"]]
+              for i, ch in enumerate(word) for alike in sounds.get(ch, [])}
     return {**slips, **words["dialect"], **words["typos"]}
 
 
