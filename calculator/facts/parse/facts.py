@@ -326,7 +326,7 @@ class ClauseReader:
                 reading.pending.append(Pending(key, conv["base"], how, q))
                 continue
             key = self._total(key, terms, q)
-            key = self._override(key, terms, ti)
+            key = self._override(key, terms, ti, text)
             if daily and self.schema.fields[key].unit == "万元" and key in self._sales_fields():
                 reading.owned += 1      # 一天营业额两三千: no monthly or yearly figure
                 continue
@@ -428,8 +428,9 @@ class ClauseReader:
         given = {"percent": "percent", "people": "people", "classifier": "people"}.get(q.kind, "")
         return next((c["how"] for c in self.conversions if c["field"] == key and c["given"] == given), "")
 
-    def _override(self, key: str, terms: list[Term], chosen: int) -> str:
-        """营收 said per month (每月 in the clause) is the monthly sales; per quarter (每季度), the quarterly sales."""
+    def _override(self, key: str, terms: list[Term], chosen: int, text: str) -> str:
+        """营收 said per month (每月 in the clause) or for a month named right before it (10月份开票…) is the monthly sales; per
+        quarter (每季度), the quarterly sales."""
         table = self.period_override.get(key)
         if not table:
             return key
@@ -438,6 +439,8 @@ class ClauseReader:
                 return target
         if any(t.has("quarter_words") or t.has("quarter_name") for t in terms) and "quarter" in table:
             return table["quarter"]
+        if "month" in table and any(m.end() == terms[chosen].start for m in _NAMED_MONTH.finditer(text)):
+            return table["month"]
         return key
 
     def _two_digit_years(self, text: str, terms: list[Term], live: list[Quantity]) -> None:
@@ -667,6 +670,7 @@ def _has_numeral(text: str) -> bool:
 
 
 _COPULAS = ("是", "为", ":", "：")
+_NAMED_MONTH = re.compile(r"(?<![0-9个几半两一二三四五六七八九十])(?:1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])月份?(?![底初末中])")
 
 
 def _distance(t: Term, q: Quantity) -> float:
