@@ -250,10 +250,12 @@ class ClauseReader:
         return reading
 
     def _unit_before(self, text: str, terms: list[Term], quantities: list[Quantity]) -> None:
-        """"人二十", "人一百多": a unit said before a bare number (words.yaml units_before), not inside a word."""
+        """"人二十", "人一百多", "人：86": a unit said before a bare number (words.yaml units_before), not inside a
+        word."""
         units: dict[str, str] = self.lexicon.words["units_before"]
         for q in quantities:
-            unit = next((u for u in units if text[:q.start].endswith(u)), "")
+            head = text[:q.start].rstrip(":：")
+            unit = next((u for u in units if head.endswith(u)), "")
             if q.kind in ("bare", "classifier") and unit and not any(t.start < q.start <= t.end for t in terms):
                 q.kind = units[unit]
 
