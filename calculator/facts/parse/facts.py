@@ -250,10 +250,12 @@ class ClauseReader:
         return reading
 
     def _unit_before(self, text: str, terms: list[Term], quantities: list[Quantity]) -> None:
-        """"人二十", "人一百多": a unit said before a bare number (words.yaml units_before), not inside a word."""
+        """"人二十", "人一百多", "人：86": a unit said before a bare number (words.yaml units_before), not inside a
+        word."""
         units: dict[str, str] = self.lexicon.words["units_before"]
         for q in quantities:
-            unit = next((u for u in units if text[:q.start].endswith(u)), "")
+            head = text[:q.start].rstrip(":：")
+            unit = next((u for u in units if head.endswith(u)), "")
             if q.kind in ("bare", "classifier") and unit and not any(t.start < q.start <= t.end for t in terms):
                 q.kind = units[unit]
 
@@ -315,7 +317,7 @@ class ClauseReader:
         q_done: set[int] = set()
         used_terms: set[int] = set()
         daily = any(t.has("daily_words") for t in terms)
-        for qi, ti, key, how in self._pairs(terms, live):
+        for qi, ti, key, how in self._pairs(text, terms, live):
             if qi in q_done or ti in used_terms:
                 continue
             q_done.add(qi)
@@ -326,7 +328,7 @@ class ClauseReader:
                 reading.pending.append(Pending(key, conv["base"], how, q))
                 continue
             key = self._total(key, terms, q)
-            key = self._override(key, terms, ti)
+            key = self._override(key, terms, ti, text)
             if daily and self.schema.fields[key].unit == "万元" and key in self._sales_fields():
                 reading.owned += 1      # 一天营业额两三千: no monthly or yearly figure
                 continue
@@ -348,11 +350,13 @@ class ClauseReader:
     def _sales_fields(self) -> set[str]:
         return {key for table in self.period_override.values() for key in table.values()} | set(self.period_override)
 
-    def _pairs(self, terms: list[Term], live: list[Quantity]) -> list[tuple[int, int, str, str]]:
+    def _pairs(self, text: str, terms: list[Term], live: list[Quantity]) -> list[tuple[int, int, str, str]]:
         """(quantity index, term index, field, how) for every keyword a number fits, nearest first.
 
         A keyword with another number between it and this one is pushed back, so "员工85人参保80人"
-        gives 参保 the 80. `how` is "direct" or the conversion that turns the number into the field.
+        gives 参保 the 80. A keyword followed by 是/为/： introduces the number after it, so it is pushed back
+        from a number before it ("利润去年是一百八九十万资产是两千多万"). `how` is "direct" or the conversion that
+        turns the number into the field.
         """
         scored: list[tuple[float, int, int, str, str]] = []
         for qi, q in enumerate(live):
@@ -365,6 +369,8 @@ class ClauseReader:
                     d = _distance(t, q) + (0.25 if how != "direct" else 0)
                     if any(_between(x, t, q) for x in others):
                         d += 100
+                    if t.start >= q.end and text.startswith(_COPULAS, t.end):
+                        d += 2
                     scored.append((d, qi, ti, m.field, how))
         scored.sort(key=lambda p: (p[0], p[1], p[2]))
         return [(qi, ti, key, how) for _, qi, ti, key, how in scored]
@@ -424,8 +430,9 @@ class ClauseReader:
         given = {"percent": "percent", "people": "people", "classifier": "people"}.get(q.kind, "")
         return next((c["how"] for c in self.conversions if c["field"] == key and c["given"] == given), "")
 
-    def _override(self, key: str, terms: list[Term], chosen: int) -> str:
-        """营收 said per month (每月 in the clause) is the monthly sales; per quarter (每季度), the quarterly sales."""
+    def _override(self, key: str, terms: list[Term], chosen: int, text: str) -> str:
+        """营收 said per month (每月 in the clause) or for a month named right before it (10月份开票…) is the monthly sales; per
+        quarter (每季度), the quarterly sales."""
         table = self.period_override.get(key)
         if not table:
             return key
@@ -434,6 +441,8 @@ class ClauseReader:
                 return target
         if any(t.has("quarter_words") or t.has("quarter_name") for t in terms) and "quarter" in table:
             return table["quarter"]
+        if "month" in table and any(m.end() == terms[chosen].start for m in _NAMED_MONTH.finditer(text)):
+            return table["month"]
         return key
 
     def _two_digit_years(self, text: str, terms: list[Term], live: list[Quantity]) -> None:
@@ -660,6 +669,10 @@ def _has_content(text: str, terms: list[Term]) -> bool:
 
 def _has_numeral(text: str) -> bool:
     return any(ch in "〇零一二两三四五六七八九十百千万亿" or ch.isdigit() for ch in text)
+
+
+_COPULAS = ("是", "为", ":", "：")
+_NAMED_MONTH = re.compile(r"(?<![0-9个几半两一二三四五六七八九十])(?:1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])月份?(?![底初末中])")
 
 
 def _distance(t: Term, q: Quantity) -> float:

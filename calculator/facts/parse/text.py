@@ -27,21 +27,24 @@ def normalize(text: str) -> str:
     ge体户 → 个体户; dialect: 俺 → 我)."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join("\n" if ch in "\r\n" else (" " if unicodedata.category(ch) in _CONTROL else ch) for ch in text)
+    text = _typos().sub(lambda m: _replacements()[m.group().lower()], text)   # before spaces: "120 full-time"
     text = _SPACE.sub(_space, text)
     scales = word_lists()["letter_scales"]
-    text = _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
-    return _typos().sub(lambda m: _replacements()[m.group().lower()], text)
+    return _LETTER_SCALE.sub(lambda m: m.group(1) + scales.get(m.group(2).lower(), m.group(2)), text)
 
 
 @lru_cache(maxsize=1)
 def _replacements() -> dict[str, str]:
-    """Typing slips, a character typed as its pinyin (ge体户 → 个体户) and 河南 dialect words (俺 → 我,
+    """Typing slips, a character typed as its pinyin (ge体户 → 个体户) or a homophone (个题户), English keywords (staff → 员工) and 河南 dialect words (俺 → 我,
     嘞 → 的, 仨 → 三个), read as the standard words."""
     words = word_lists()
     pinyin: dict[str, str] = words["pinyin"]
     slips = {word[:i] + pinyin[ch] + word[i + 1:]: word for word in words["pinyin_words"]
              for i, ch in enumerate(word) if ch in pinyin}
-    return {**slips, **words["dialect"], **words["typos"]}
+    sounds: dict[str, list[str]] = words["homophones"]
+    slips |= {word[:i] + alike + word[i + 1:]: word for word in [*words["pinyin_words"], *words["homophone_words"]]
+              for i, ch in enumerate(word) for alike in sounds.get(ch, [])}
+    return {**slips, **words["dialect"], **words["typos"], **words["english"]}
 
 
 @lru_cache(maxsize=1)
