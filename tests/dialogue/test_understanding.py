@@ -20,14 +20,17 @@ SETS = DATA / "understanding"
 # expected facts (the rest are choices of the law integration the set reads otherwise: see the README).
 FLOORS = {
     ("descriptions", "tune"): {"facts": 0.974, "verdicts": 1.0},
-    ("descriptions", "heldout"): {"facts": 0.898, "verdicts": 0.969},
+    ("descriptions", "heldout"): {"facts": 0.9, "verdicts": 0.975},
     ("chats", "tune"): {"facts": 0.956, "verdicts": 1.0},
     ("chats", "heldout"): {"facts": 0.866, "verdicts": 0.964},
-    # The second sets (round 3), by two more authors: their held-out thirds measure how the reading generalises.
+    # The second and third sets (round 3), by three more authors: their held-out thirds measure how the
+    # reading generalises to words it was not tuned on.
     ("descriptions_2", "tune"): {"facts": 0.968, "verdicts": 0.992},
-    ("descriptions_2", "heldout"): {"facts": 0.872, "verdicts": 0.902},
+    ("descriptions_2", "heldout"): {"facts": 0.884, "verdicts": 0.917},
     ("chats_2", "tune"): {"facts": 0.927, "verdicts": 0.985},
     ("chats_2", "heldout"): {"facts": 0.862, "verdicts": 0.948},
+    ("descriptions_3", "tune"): {"facts": 0.832, "verdicts": 0.934},
+    ("descriptions_3", "heldout"): {"facts": 0.799, "verdicts": 0.881},
 }
 
 
@@ -54,6 +57,8 @@ def test_the_sets_keep_their_split() -> None:
     descriptions, chats = read_set(SETS / "descriptions_2.yaml"), read_set(SETS / "chats_2.yaml")
     assert (len(descriptions), sum(e["split"] == "heldout" for e in descriptions)) == (246, 82)
     assert (len(chats), sum(e["split"] == "heldout" for e in chats)) == (84, 28)
+    third = read_set(SETS / "descriptions_3.yaml")
+    assert (len(third), sum(e["split"] == "heldout" for e in third)) == (172, 57)
 
 
 def test_a_right_fact() -> None:
