@@ -7,17 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from batch_features import PARAMETERS as FEATURE_PARAMETERS
+from batch_features import QUOTE
 from paths import KNOWLEDGE
 
 from calculator.policy.catalog import CatalogError, load_catalog
 from calculator.policy.match import match_profile
 
-QUOTE = {"doc": "cn_law_vat_2024", "locator": "第二十三条", "quote": "销售额未达到起征点的，免征增值税"}
 PARAMETERS = {
-    "limit": {"description": "月销售额界限", "unit": "万元", "values": {
-        "2023-01-01": {"value": 10, "boundary": "inclusive", "cite": QUOTE},
-        "2026-01-01": {"value": 10, "boundary": "exclusive", "cite": QUOTE},
-        "2028-01-01": {"value": None, "reason": "2027年以后的标准未核实"}}},
+    "limit": FEATURE_PARAMETERS["limit"],    # inclusive, exclusive from 2026-01-01, unknown from 2028-01-01
     "rate": {"description": "征收率", "unit": "比例", "values": {
         "2023-01-01": {"value": 0.01, "cite": QUOTE, "verified": False}}},
 }
